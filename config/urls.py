@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from oauth2_provider import urls as oauth2_urls
+
+from config.errors import not_found
+from schema.views import CoalitionGraphQLView
+
+api_v1 = [
+    path("", include("orgs.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("o/", include(oauth2_urls, namespace="oauth2_provider")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("graphql/", CoalitionGraphQLView.as_view(), name="graphql"),
+    re_path(r"^api/", not_found),
+]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import OrganizationViewSet, ServiceTypeViewSet
+
+router = SimpleRouter(trailing_slash=True)
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("service-types", ServiceTypeViewSet, basename="service-type")
+
+urlpatterns = router.urls

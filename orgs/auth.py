@@ -1,0 +1,145 @@
+"""Who is calling: one Principal per request, for REST and GraphQL alike.
+
+A client-credentials token has no user, so nothing here relies on
+``request.user``. The Principal names the organisation the caller acts for,
+the person (if any), the OAuth application and the scopes actually held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+
+from .models import OAuthApplication, Organization
+from .oauth import grantable_scopes
+from .policy import ADMIN
+
+
+@dataclass(frozen=True)
+class Principal:
+    organization: Organization
+    scopes: frozenset[str]
+    application: OAuthApplication | None = None
+    user: AbstractBaseUser | None = None
+
+    @property
+    def is_coalition_admin(self) -> bool:
+        return ADMIN in self.scopes
+
+    def has_scopes(self, *required: str) -> bool:
+        return set(required) <= self.scopes
+
+    def __str__(self) -> str:
+        who = self.user.get_username() if self.user else f"app:{self.application.client_id}"
+        return f"{who} for {self.organization.slug}"
+
+
+class InvalidToken(exceptions.AuthenticationFailed):
+    default_detail = "The access token is invalid, expired or revoked. Request a new token."
+    default_code = "invalid_token"
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    default_detail = "The access token does not carry the scope this operation needs."
+    default_code = "insufficient_scope"
+
+
+def _bearer_present(request) -> bool:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    return header[:7].lower() == "bearer "
+
+
+def principal_for_token(access_token) -> Principal:
+    """Build the Principal for a valid access token, or raise InvalidToken."""
+    application = access_token.application
+    if application is None:
+        raise InvalidToken()
+    user = access_token.user
+    if user is not None:
+        membership = getattr(user, "membership", None)
+        if membership is None or not membership.active:
+            raise InvalidToken(
+                "This user belongs to no organisation of the coalition; ask your "
+                "organisation admin to add you.",
+                code="no_membership",
+            )
+        organization = membership.organization
+    else:
+        organization = application.organization
+    if not organization.active:
+        raise InvalidToken("Your organisation is not active in the coalition.",
+                           code="organization_inactive")
+    scopes = frozenset(set(access_token.scope.split()) & grantable_scopes(application, user))
+    return Principal(
+        organization=organization, scopes=scopes, application=application, user=user
+    )
+
+
+def authenticate_request(request) -> Principal | None:
+    """The Principal of a Django request carrying a bearer token.
+
+    Returns None when no bearer token was sent; raises InvalidToken when one was
+    sent but is unknown, expired or revoked. Caches the result on the request.
+    """
+    if hasattr(request, "principal"):
+        return request.principal
+    if not _bearer_present(request):
+        return None
+    valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
+    if not valid:
+        raise InvalidToken()
+    principal = principal_for_token(oauth_request.access_token)
+    request.principal = principal
+    return principal
+
+
+class PrincipalAuthentication(BaseAuthentication):
+    """DRF authentication: ``request.auth`` is the Principal, ``request.user``
+    the person or None."""
+
+    www_authenticate_realm = "coalition"
+
+    def authenticate(self, request):
+        principal = authenticate_request(request._request)
+        if principal is None:
+            return None
+        return (principal.user, principal)
+
+    def authenticate_header(self, request):
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+
+def required_scopes_for(view) -> list[str] | None:
+    """The scopes a view declares for the current action (or HTTP method)."""
+    by_action = getattr(view, "required_scopes_by_action", None)
+    if by_action:
+        action = getattr(view, "action", None)
+        if action in by_action:
+            return list(by_action[action])
+    return getattr(view, "required_scopes", None)
+
+
+class HasScopes(BasePermission):
+    """Requires a Principal holding the scopes the view declares; a view that
+    declares none is closed to everyone."""
+
+    def has_permission(self, request, view):
+        principal = request.auth
+        if not isinstance(principal, Principal):
+            raise exceptions.NotAuthenticated(
+                "Send an OAuth2 bearer token: Authorization: Bearer <token>. "
+                "Get one from /o/token/."
+            )
+        required = required_scopes_for(view)
+        if required is None:
+            return False
+        if not principal.has_scopes(*required):
+            raise InsufficientScope(
+                f"This operation needs the scope(s): {' '.join(required)}."
+            )
+        return True

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SchemaConfig(AppConfig):
+    name = "schema"
+    verbose_name = "API schema"

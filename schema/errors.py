@@ -1,0 +1,20 @@
+"""GraphQL errors with the same stable codes as the REST problem documents."""
+
+from graphql import GraphQLError
+
+
+class CoalitionError(GraphQLError):
+    """An expected failure, reported with ``extensions.code``."""
+
+    def __init__(self, message: str, code: str, **extensions):
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+def require_scopes(info, *scopes: str):
+    """The caller's Principal, if it holds ``scopes``; else an insufficient_scope error."""
+    principal = info.context.principal
+    if not principal.has_scopes(*scopes):
+        raise CoalitionError(
+            f"This field needs the scope(s): {' '.join(scopes)}.", code="insufficient_scope"
+        )
+    return principal
