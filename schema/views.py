@@ -11,6 +11,7 @@ from graphene.validation import DisableIntrospection, depth_limit_validator
 from graphene_django.views import GraphQLView, HttpError
 from graphql import GraphQLError, GraphQLSyntaxError, specified_rules
 
+from config.errors import DomainError
 from orgs.auth import InvalidToken, authenticate_request
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,11 @@ class CoalitionGraphQLView(GraphQLView):
             extensions = dict(formatted.get("extensions") or {})
             if "code" not in extensions:
                 original = error.original_error
-                if isinstance(error, GraphQLSyntaxError):
+                if isinstance(original, DomainError):
+                    extensions["code"] = original.code
+                    if original.field:
+                        extensions["field"] = original.field
+                elif isinstance(error, GraphQLSyntaxError):
                     extensions["code"] = "syntax_error"
                 elif original is None:
                     extensions["code"] = "validation_error"

@@ -1,0 +1,232 @@
+"""REST shapes for clients and referrals. Output serializers read what the
+selectors loaded; input serializers only parse (the services decide)."""
+
+from rest_framework import serializers
+
+from ..models import (
+    Client,
+    Consent,
+    ConsentMethod,
+    ContactPreference,
+    IntakeChannel,
+    OutcomeCode,
+    Priority,
+    Referral,
+    ReferralEvent,
+    ReferralNote,
+    ReferralOutcome,
+    Status,
+    a_number_validator,
+)
+from ..presentation import contact_details_visible
+
+# --- output -----------------------------------------------------------------------
+
+
+class ClientSummarySerializer(serializers.ModelSerializer):
+    """A client as shown on a referral: what the receiving organisation needs to act."""
+
+    preferred_languages = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField(
+        help_text="Withheld (null) from other organisations when the client asked not to be "
+                  "contacted.")
+    email = serializers.SerializerMethodField(
+        help_text="Withheld (null) from other organisations when the client asked not to be "
+                  "contacted.")
+
+    class Meta:
+        model = Client
+        fields = ["id", "given_name", "family_name", "preferred_languages",
+                  "contact_preference", "phone", "email"]
+        read_only_fields = fields
+
+    def get_preferred_languages(self, obj) -> list[str]:
+        return [language.code for language in obj.preferred_languages.all()]
+
+    def _principal(self):
+        return self.context["request"].auth
+
+    def get_phone(self, obj) -> str | None:
+        return obj.phone if contact_details_visible(self._principal(), obj) else None
+
+    def get_email(self, obj) -> str | None:
+        return obj.email if contact_details_visible(self._principal(), obj) else None
+
+
+class ClientSerializer(ClientSummarySerializer):
+    created_by_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta(ClientSummarySerializer.Meta):
+        fields = ClientSummarySerializer.Meta.fields + [
+            "date_of_birth", "a_number", "created_by_org", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReferralOutcome
+        fields = ["code", "note", "recorded_at"]
+        read_only_fields = fields
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    sending_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    receiving_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    service_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    client = ClientSummarySerializer(read_only=True)
+    outcomes = OutcomeSerializer(many=True, read_only=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True,
+                                       help_text="Open and past its needed-by date.")
+    parent = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True,
+                                   help_text="The referral this one was forwarded from.")
+    version = serializers.IntegerField(
+        read_only=True, help_text="Concurrency version; the ETag is this number in quotes.")
+
+    class Meta:
+        model = Referral
+        fields = ["id", "status", "status_reason", "priority", "needed_by", "overdue",
+                  "intake_channel", "summary", "sending_org", "receiving_org", "service_type",
+                  "client", "parent", "outcomes", "version", "created_at", "updated_at",
+                  "accepted_at", "closed_at"]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    actor_user = serializers.SerializerMethodField()
+    actor_application = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReferralEvent
+        fields = ["id", "kind", "organization", "actor_user", "actor_application", "at",
+                  "from_status", "to_status", "reason", "version"]
+        read_only_fields = fields
+
+    def get_actor_user(self, obj) -> str | None:
+        return obj.actor_user.get_username() if obj.actor_user else None
+
+    def get_actor_application(self, obj) -> str | None:
+        return obj.actor_application.name if obj.actor_application else None
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    author_user = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReferralNote
+        fields = ["id", "author_org", "author_user", "text", "created_at"]
+        read_only_fields = fields
+
+    def get_author_user(self, obj) -> str | None:
+        return obj.author_user.get_username() if obj.author_user else None
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    shared_with = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    captured_by_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = ["id", "shared_with", "method", "captured_by_org", "captured_at",
+                  "revoked_at", "active"]
+        read_only_fields = fields
+
+
+class ForwardResultSerializer(serializers.Serializer):
+    parent = ReferralSerializer()
+    child = ReferralSerializer()
+
+
+class RoutingSuggestionSerializer(serializers.Serializer):
+    organization = serializers.CharField(source="slug")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    score = serializers.IntegerField(help_text="Higher is a better match.")
+    speaks_language = serializers.BooleanField()
+    serves_district = serializers.BooleanField()
+    has_capacity = serializers.BooleanField()
+    capacity_available = serializers.IntegerField(allow_null=True)
+
+
+# --- input --------------------------------------------------------------------------
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=ConsentMethod.choices)
+    captured_at = serializers.DateTimeField(required=False, allow_null=True,
+                                            help_text="When consent was given; default now.")
+
+
+class ClientInputSerializer(serializers.Serializer):
+    given_name = serializers.CharField(max_length=100)
+    family_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    preferred_languages = serializers.ListField(
+        child=serializers.CharField(max_length=3), required=False, default=list,
+        max_length=20, help_text="ISO 639 codes.")
+    contact_preference = serializers.ChoiceField(choices=ContactPreference.choices,
+                                                 default=ContactPreference.PHONE)
+    a_number = serializers.CharField(required=False, allow_blank=True, default="",
+                                     validators=[a_number_validator],
+                                     help_text="Optional A-Number, 8 or 9 digits.")
+
+
+class ReferralCreateSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField(required=False, help_text="An existing client's id.")
+    client = ClientInputSerializer(required=False, help_text="Or a new client.")
+    consent = ConsentInputSerializer(
+        required=False, help_text="Consent given now to share with the receiving organisation; "
+                                  "not needed when an active consent is on file.")
+    receiving_org = serializers.SlugField(help_text="Receiving organisation slug.")
+    service_type = serializers.SlugField(help_text="Service type code.")
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
+    needed_by = serializers.DateField(required=False, allow_null=True)
+    intake_channel = serializers.ChoiceField(choices=IntakeChannel.choices)
+    summary = serializers.CharField(required=False, allow_blank=True, default="",
+                                    max_length=5000)
+
+
+class OutcomeInputSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=OutcomeCode.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   max_length=2000,
+                                   help_text="Required for rejected, cancelled, on-hold, failed.")
+    outcomes = OutcomeInputSerializer(many=True, required=False, default=list,
+                                      help_text="Required (one or more) when completing.")
+
+
+class ForwardSerializer(serializers.Serializer):
+    receiving_org = serializers.SlugField(help_text="The third organisation.")
+    service_type = serializers.SlugField(required=False,
+                                         help_text="Default: the parent's service type.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   max_length=2000)
+    summary = serializers.CharField(required=False, allow_blank=True, default="",
+                                    max_length=5000)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    needed_by = serializers.DateField(required=False, allow_null=True)
+    consent = ConsentInputSerializer(required=False)
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10000)
+
+
+class ConsentCreateSerializer(ConsentInputSerializer):
+    shared_with = serializers.SlugField(help_text="Organisation the client agrees to share with.")
+
+
+class RoutingQuerySerializer(serializers.Serializer):
+    service_type = serializers.SlugField()
+    language = serializers.CharField(required=False, max_length=3)
+    district = serializers.IntegerField(required=False, min_value=1, max_value=63)
+

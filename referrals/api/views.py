@@ -1,0 +1,300 @@
+"""REST for clients and referrals: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import DomainError
+from orgs.policy import REFERRALS_READ, REFERRALS_WRITE
+
+from .. import idempotency, selectors, services
+from ..filtersets import ClientFilterSet, ReferralFilterSet
+from ..services import ClientInput, ConsentInput, OutcomeInput
+from .serializers import (
+    ClientInputSerializer,
+    ClientSerializer,
+    ConsentCreateSerializer,
+    ConsentSerializer,
+    EventSerializer,
+    ForwardResultSerializer,
+    ForwardSerializer,
+    NoteCreateSerializer,
+    NoteSerializer,
+    ReferralCreateSerializer,
+    ReferralSerializer,
+    RoutingQuerySerializer,
+    RoutingSuggestionSerializer,
+    TransitionSerializer,
+)
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="A unique key per create (e.g. a UUID). Same key and body replays the first "
+                "response; another body is 422; a key still in flight is 409.")
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description='The ETag of the referral you read, e.g. "3". Missing: 428; stale: 412.')
+
+
+class ReferralCursorPagination(CursorPagination):
+    """Stable cursors: new rows never shift a page. ``ordering`` picks the order."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = settings.API_MAX_PAGE_SIZE
+    ordering = ("-created_at", "-id")
+    allowed = {"created_at", "-created_at", "updated_at", "-updated_at", "needed_by",
+               "-needed_by"}
+
+    def get_ordering(self, request, queryset, view):
+        requested = request.query_params.get("ordering")
+        if requested in self.allowed:
+            tiebreak = "-id" if requested.startswith("-") else "id"
+            return (requested, tiebreak)
+        return self.ordering
+
+
+def principal_of(request):
+    return request.auth
+
+
+def client_input(data: dict) -> ClientInput:
+    return ClientInput(**data)
+
+
+def consent_input(data: dict | None) -> ConsentInput | None:
+    return ConsentInput(**data) if data else None
+
+
+def expected_version(request) -> int | None:
+    """The version named by If-Match ("3"); None when the header is missing."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not value.isdigit():
+        raise DomainError("version_mismatch", 'If-Match must be the referral\'s ETag, e.g. "3".',
+                          status=412)
+    return int(value)
+
+
+def with_etag(response: Response, referral) -> Response:
+    response["ETag"] = referral.etag
+    return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List referrals your organisation sends or receives"),
+    retrieve=extend_schema(summary="Get one referral (with its ETag)"),
+)
+class ReferralViewSet(viewsets.GenericViewSet):
+    serializer_class = ReferralSerializer
+    filterset_class = ReferralFilterSet
+    pagination_class = ReferralCursorPagination
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    required_scopes_by_action = {
+        "list": [REFERRALS_READ], "retrieve": [REFERRALS_READ], "events": [REFERRALS_READ],
+        "notes": [REFERRALS_READ], "create": [REFERRALS_WRITE],
+        "transition": [REFERRALS_WRITE], "forward": [REFERRALS_WRITE],
+        "add_note": [REFERRALS_WRITE],
+    }
+    problem_statuses = (409, 412, 422, 428)
+
+    def get_queryset(self):
+        return selectors.referral_list(principal_of(self.request))
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        referral = self.get_object()
+        etag = referral.etag
+        if request.headers.get("If-None-Match") == etag:
+            return with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), referral)
+        return with_etag(Response(self.get_serializer(referral).data), referral)
+
+    def _render(self, referral_id, http_status=status.HTTP_200_OK) -> Response:
+        referral = selectors.referral_list(principal_of(self.request)).get(pk=referral_id)
+        return with_etag(Response(ReferralSerializer(referral, context={"request": self.request})
+                                  .data, status=http_status), referral)
+
+    @extend_schema(summary="Refer a client", parameters=[IDEMPOTENCY_KEY],
+                   request=ReferralCreateSerializer, responses={201: ReferralSerializer})
+    def create(self, request):
+        principal = principal_of(request)
+        key = idempotency.parse_key(request.headers.get("Idempotency-Key"))
+        payload = ReferralCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        digest = idempotency.fingerprint("rest:referral_create", request.data)
+
+        def perform():
+            referral = services.referral_create(
+                principal=principal,
+                client=client_input(data.pop("client")) if "client" in data else None,
+                consent=consent_input(data.pop("consent", None)),
+                **data)
+            response = self._render(referral.pk, status.HTTP_201_CREATED)
+            return response.status_code, response.data, referral.pk
+
+        http_status, body, referral_id, replayed = idempotency.run(
+            principal.application, key, digest, perform)
+        response = Response(body, status=http_status)
+        response["Location"] = f"/api/v1/referrals/{referral_id}/"
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        else:
+            response["ETag"] = f'"{body["version"]}"'
+        return response
+
+    @extend_schema(summary="Move a referral to another status", parameters=[IF_MATCH],
+                   request=TransitionSerializer, responses={200: ReferralSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        payload = TransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        referral = services.referral_transition(
+            principal=principal_of(request), referral_id=pk, to=data["to"],
+            reason=data["reason"], expected_version=expected_version(request),
+            outcomes=[OutcomeInput(**o) for o in data["outcomes"]])
+        return self._render(referral.pk)
+
+    @extend_schema(summary="Refer the client onward to a third organisation",
+                   description="Completes this referral with outcome referred-onward and opens "
+                               "a child referral. Receiver only.",
+                   parameters=[IF_MATCH], request=ForwardSerializer,
+                   responses={201: ForwardResultSerializer})
+    @action(detail=True, methods=["post"])
+    def forward(self, request, pk=None):
+        payload = ForwardSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        parent, child = services.referral_forward(
+            principal=principal_of(request), referral_id=pk,
+            expected_version=expected_version(request),
+            consent=consent_input(data.pop("consent", None)), **data)
+        referrals = {r.pk: r for r in selectors.referral_list(principal_of(request))
+                     .filter(pk__in=[parent.pk, child.pk])}
+        context = {"request": request}
+        response = Response({
+            "parent": ReferralSerializer(referrals[parent.pk], context=context).data,
+            "child": ReferralSerializer(referrals[child.pk], context=context).data,
+        }, status=status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/referrals/{child.pk}/"
+        return response
+
+    @extend_schema(summary="The referral's history (append-only)",
+                   responses={200: EventSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def events(self, request, pk=None):
+        events = selectors.referral_events(principal_of(request), pk)
+        return Response(EventSerializer(events, many=True).data)
+
+    @extend_schema(summary="Notes shared by the two organisations",
+                   responses={200: NoteSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def notes(self, request, pk=None):
+        notes = selectors.referral_notes(principal_of(request), pk)
+        return Response(NoteSerializer(notes, many=True).data)
+
+    @extend_schema(summary="Add a note both organisations can read",
+                   request=NoteCreateSerializer, responses={201: NoteSerializer})
+    @notes.mapping.post
+    def add_note(self, request, pk=None):
+        payload = NoteCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        note = services.referral_note_add(principal=principal_of(request), referral_id=pk,
+                                          text=payload.validated_data["text"])
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List clients visible to your organisation"),
+    retrieve=extend_schema(summary="Get one client"),
+)
+class ClientViewSet(viewsets.GenericViewSet):
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilterSet
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    required_scopes_by_action = {
+        "list": [REFERRALS_READ], "retrieve": [REFERRALS_READ], "consents": [REFERRALS_READ],
+        "create": [REFERRALS_WRITE], "add_consent": [REFERRALS_WRITE],
+        "revoke_consent": [REFERRALS_WRITE],
+    }
+
+    def get_queryset(self):
+        return selectors.client_list(principal_of(self.request))
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(summary="Record a client", request=ClientInputSerializer,
+                   responses={201: ClientSerializer})
+    def create(self, request):
+        payload = ClientInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        client = services.client_create(principal=principal_of(request),
+                                        data=client_input(payload.validated_data))
+        client = self.get_queryset().get(pk=client.pk)
+        response = Response(self.get_serializer(client).data, status=status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/clients/{client.pk}/"
+        return response
+
+    @extend_schema(summary="The client's consents", responses={200: ConsentSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def consents(self, request, pk=None):
+        client = services.visible_client(principal_of(request), pk)
+        consents = client.consents.select_related("shared_with", "captured_by_org")
+        return Response(ConsentSerializer(consents, many=True).data)
+
+    @extend_schema(summary="Record the client's consent to share with an organisation",
+                   request=ConsentCreateSerializer, responses={201: ConsentSerializer})
+    @consents.mapping.post
+    def add_consent(self, request, pk=None):
+        payload = ConsentCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        shared_with = data.pop("shared_with")
+        consent = services.consent_record(principal=principal_of(request), client_id=pk,
+                                          shared_with=shared_with, data=ConsentInput(**data))
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Revoke a consent", request=None, responses={200: ConsentSerializer})
+    @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>[0-9a-fA-F-]{36})/revoke",
+            pagination_class=None, filterset_class=None)
+    def revoke_consent(self, request, pk=None, consent_id=None):
+        consent = services.consent_revoke(principal=principal_of(request), client_id=pk,
+                                          consent_id=consent_id)
+        return Response(ConsentSerializer(consent).data)
+
+
+class RoutingSuggestionsView(APIView):
+    required_scopes = [REFERRALS_READ]
+
+    @extend_schema(summary="Organisations that could take a referral, best first",
+                   parameters=[RoutingQuerySerializer],
+                   responses={200: RoutingSuggestionSerializer(many=True)})
+    def get(self, request):
+        query = RoutingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        suggestions = selectors.routing_suggestions(principal=principal_of(request),
+                                                    **query.validated_data)
+        return Response(RoutingSuggestionSerializer(suggestions, many=True).data)
+

@@ -1,0 +1,69 @@
+"""One FilterSet per resource, used by REST and GraphQL alike."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import OPEN_STATUSES, Client, Priority, Referral, Status
+
+
+class ReferralFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, help_text="Status; repeat to match any of several.")
+    service_type = django_filters.CharFilter(field_name="service_type__code",
+                                             help_text="Service type code.")
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices,
+                                                   help_text="Priority; repeatable.")
+    sender = django_filters.CharFilter(field_name="sending_org__slug",
+                                       help_text="Sending organisation slug.")
+    receiver = django_filters.CharFilter(field_name="receiving_org__slug",
+                                         help_text="Receiving organisation slug.")
+    client = django_filters.UUIDFilter(field_name="client_id", help_text="Client id.")
+    parent = django_filters.UUIDFilter(field_name="parent_id", help_text="Parent referral id.")
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601).")
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601).")
+    updated_after = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gt",
+        help_text="Changed strictly after this instant (ISO 8601): incremental sync.")
+    updated_before = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="lte", help_text="Changed at or before (ISO 8601).")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        help_text="Open referrals whose needed-by date has passed (true) or not (false).")
+    ordering = django_filters.OrderingFilter(
+        fields=(("created_at", "created_at"), ("updated_at", "updated_at"),
+                ("needed_by", "needed_by")),
+        help_text="created_at, updated_at or needed_by; prefix '-' to reverse. "
+                  "Default: -created_at.",
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["status", "service_type", "priority", "sender", "receiver", "client",
+                  "parent", "created_after", "created_before", "updated_after",
+                  "updated_before", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = Q(needed_by__lt=timezone.localdate(), status__in=OPEN_STATUSES)
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class ClientFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search",
+                                       help_text="Case-insensitive match on given or family name.")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+
+    class Meta:
+        model = Client
+        fields = ["search", "created_after", "updated_after"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(given_name__icontains=value) | Q(family_name__icontains=value))

@@ -1,0 +1,313 @@
+"""Clients, their consent, and the closed-loop referrals between organisations.
+
+Every read of client data goes through ``visible_to(principal)`` on these
+querysets; every write through ``referrals.services``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from orgs.models import Language, OAuthApplication, Organization, ServiceType
+
+
+class Status(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ACCEPTED = "accepted", "Accepted"
+    IN_PROGRESS = "in-progress", "In progress"
+    ON_HOLD = "on-hold", "On hold"
+    REJECTED = "rejected", "Rejected"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+
+
+TERMINAL_STATUSES = frozenset({Status.REJECTED, Status.COMPLETED, Status.FAILED,
+                               Status.CANCELLED, Status.ENTERED_IN_ERROR})
+OPEN_STATUSES = frozenset(set(Status) - TERMINAL_STATUSES)
+
+
+class Priority(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+    ASAP = "asap", "As soon as possible"
+
+
+class IntakeChannel(models.TextChoices):
+    HOTLINE = "hotline", "Hotline"
+    DISTRICT_OFFICE = "district-office", "District-office walk-in"
+    WORKSHOP = "workshop", "Workshop"
+    PARTNER = "partner", "Partner"
+    COMMUNITY_GROUP = "community-group", "Community group"
+
+
+class ContactPreference(models.TextChoices):
+    PHONE = "phone", "Phone"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+    DO_NOT_CONTACT = "do-not-contact", "Do not contact"
+
+
+class ConsentMethod(models.TextChoices):
+    VERBAL = "verbal", "Verbal"
+    WRITTEN = "written", "Written"
+
+
+class OutcomeCode(models.TextChoices):
+    STAY_OF_REMOVAL_GRANTED = "stay-of-removal-granted", "Stay of removal granted"
+    RELIEF_GRANTED = "relief-granted", "Relief granted"
+    APPLICATION_FILED = "application-filed", "Application filed"
+    CASE_REOPENED = "case-reopened", "Case reopened"
+    REPRESENTATION_SECURED = "representation-secured", "Representation secured"
+    ADVICE_GIVEN = "advice-given", "Advice given"
+    REFERRED_ONWARD = "referred-onward", "Referred onward"
+    NO_RELIEF_AVAILABLE = "no-relief-available", "No relief available"
+    CLIENT_UNREACHABLE = "client-unreachable", "Client unreachable"
+    CLIENT_WITHDREW = "client-withdrew", "Client withdrew"
+    REMOVAL_ORDERED = "removal-ordered", "Removal ordered"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    FORWARDED = "forwarded", "Forwarded"
+    NOTE_ADDED = "note_added", "Note added"
+
+
+a_number_validator = RegexValidator(r"^\d{8,9}$", "An A-Number has 8 or 9 digits.",
+                                    code="invalid_a_number")
+
+
+class ClientQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> ClientQuerySet:
+        """Clients the principal's organisation created or is on a referral for;
+        all of them for coalition admins; none for anyone without referral access."""
+        if principal is None or principal.organization.kind == "funder":
+            return self.none()
+        if principal.is_coalition_admin:
+            return self.all()
+        org = principal.organization
+        on_referral = Referral.objects.filter(client=OuterRef("pk")).filter(
+            Q(sending_org=org) | Q(receiving_org=org))
+        return self.filter(Q(created_by_org=org) | Exists(on_referral))
+
+
+class Client(models.Model):
+    """A person the coalition helps. No immigration status is asked for, anywhere."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    preferred_languages = models.ManyToManyField(Language, blank=True, related_name="+")
+    contact_preference = models.CharField(max_length=20, choices=ContactPreference.choices,
+                                          default=ContactPreference.PHONE)
+    a_number = models.CharField(max_length=9, blank=True, validators=[a_number_validator],
+                                help_text="Optional Alien Registration Number, 8 or 9 digits.")
+    created_by_org = models.ForeignKey(Organization, on_delete=models.PROTECT,
+                                       related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+
+    def __str__(self) -> str:
+        return f"Client {self.id}"
+
+
+class Consent(models.Model):
+    """The client's consent to share their details with one receiving organisation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    shared_with = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10, choices=ConsentMethod.choices)
+    captured_by_org = models.ForeignKey(Organization, on_delete=models.PROTECT,
+                                        related_name="+")
+    captured_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    captured_by_application = models.ForeignKey(OAuthApplication, null=True, blank=True,
+                                                on_delete=models.SET_NULL, related_name="+")
+    captured_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by_org = models.ForeignKey(Organization, null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-captured_at"]
+        indexes = [models.Index(fields=["client", "shared_with"])]
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ReferralQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> ReferralQuerySet:
+        """The one read gate: referrals the principal's organisation sends or
+        receives; all for coalition admins; none for funders."""
+        if principal is None or principal.organization.kind == "funder":
+            return self.none()
+        if principal.is_coalition_admin:
+            return self.all()
+        org = principal.organization
+        return self.filter(Q(sending_org=org) | Q(receiving_org=org))
+
+    def overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.filter(needed_by__lt=today, status__in=OPEN_STATUSES)
+
+
+class Referral(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sending_org = models.ForeignKey(Organization, on_delete=models.PROTECT,
+                                    related_name="referrals_sent")
+    receiving_org = models.ForeignKey(Organization, on_delete=models.PROTECT,
+                                      related_name="referrals_received")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="referrals")
+    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="+")
+    priority = models.CharField(max_length=10, choices=Priority.choices,
+                                default=Priority.ROUTINE)
+    needed_by = models.DateField(null=True, blank=True)
+    intake_channel = models.CharField(max_length=20, choices=IntakeChannel.choices)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    status_reason = models.TextField(blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children")
+    created_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    created_by_application = models.ForeignKey(OAuthApplication, null=True, blank=True,
+                                               on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["updated_at", "id"]),
+            models.Index(fields=["sending_org", "-created_at"]),
+            models.Index(fields=["receiving_org", "-created_at"]),
+            models.Index(fields=["status", "needed_by"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(sending_org=models.F("receiving_org")),
+                                   name="referral_sender_is_not_receiver"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.id} ({self.status})"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.needed_by and self.status in OPEN_STATUSES
+                    and self.needed_by < timezone.localdate())
+
+
+class ReferralOutcome(models.Model):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="outcomes")
+    code = models.CharField(max_length=40, choices=OutcomeCode.choices)
+    note = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["referral", "code"],
+                                               name="one_outcome_code_per_referral")]
+
+
+class AppendOnlyModel(models.Model):
+    """Rows that are written once and never changed or deleted by the application."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError(f"{type(self).__name__} rows are append-only.")
+
+
+class ReferralEvent(AppendOnlyModel):
+    """One change to a referral: who, for which org, through which app, when, from, to, why."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    actor_application = models.ForeignKey(OAuthApplication, null=True, blank=True,
+                                          on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(help_text="The referral's version after this event.")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["referral", "at"])]
+
+
+class ReferralNote(models.Model):
+    """A note shared between the two organisations on a referral."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="notes")
+    author_org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    author_application = models.ForeignKey(OAuthApplication, null=True, blank=True,
+                                           on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class IdempotencyRecord(models.Model):
+    """A POST's Idempotency-Key, per OAuth application, kept at least 24 hours."""
+
+    IN_FLIGHT = "in_flight"
+    COMPLETED = "completed"
+
+    application = models.ForeignKey(OAuthApplication, on_delete=models.CASCADE,
+                                    related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, default=IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    resource_id = models.UUIDField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "key"],
+                                               name="one_idempotency_key_per_application")]
+        indexes = [models.Index(fields=["expires_at"])]

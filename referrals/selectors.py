@@ -1,0 +1,114 @@
+"""Reads that span relations: referral lists shaped for the APIs, and routing."""
+
+from __future__ import annotations
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from config.errors import DomainError, NotFound
+from orgs.models import Language, Organization, SenateDistrict, ServiceType
+from orgs.selectors import organization_list
+
+from .models import Client, Referral, ReferralEvent, ReferralNote, ReferralOutcome
+
+
+def referral_list(principal, *, with_events: bool = False, with_org_details: bool = False,
+                  with_notes: bool = False) -> QuerySet[Referral]:
+    """Referrals visible to the principal, with what a page of them shows
+    loaded in a constant number of queries."""
+    queryset = (
+        Referral.objects.visible_to(principal)
+        .select_related("client", "sending_org", "receiving_org", "service_type")
+        .prefetch_related(
+            Prefetch("outcomes", queryset=ReferralOutcome.objects.order_by("id")),
+            Prefetch("client__preferred_languages", queryset=Language.objects.order_by("code")),
+        )
+    )
+    if with_events:
+        queryset = queryset.prefetch_related(
+            Prefetch("events", queryset=ReferralEvent.objects.select_related(
+                "organization", "actor_user", "actor_application").order_by("at", "id")))
+    if with_notes:
+        queryset = queryset.prefetch_related(
+            Prefetch("notes", queryset=ReferralNote.objects.select_related(
+                "author_org", "author_user").order_by("created_at", "id")))
+    if with_org_details:
+        for relation in ("sending_org", "receiving_org"):
+            queryset = queryset.prefetch_related(
+                Prefetch(f"{relation}__senate_districts",
+                         queryset=SenateDistrict.objects.order_by("number")),
+                Prefetch(f"{relation}__languages", queryset=Language.objects.order_by("code")),
+                Prefetch(f"{relation}__service_types",
+                         queryset=ServiceType.objects.order_by("code")),
+            )
+    return queryset
+
+
+def client_list(principal) -> QuerySet[Client]:
+    return Client.objects.visible_to(principal).select_related("created_by_org").prefetch_related(
+        Prefetch("preferred_languages", queryset=Language.objects.order_by("code")))
+
+
+def referral_events(principal, referral_id) -> QuerySet[ReferralEvent]:
+    referral = Referral.objects.visible_to(principal).filter(pk=referral_id).first()
+    if referral is None:
+        raise NotFound("No referral with this id is visible to your organisation.")
+    return ReferralEvent.objects.filter(referral=referral).select_related(
+        "organization", "actor_user", "actor_application").order_by("at", "id")
+
+
+def referral_notes(principal, referral_id) -> QuerySet[ReferralNote]:
+    referral = Referral.objects.visible_to(principal).filter(pk=referral_id).first()
+    if referral is None:
+        raise NotFound("No referral with this id is visible to your organisation.")
+    return ReferralNote.objects.filter(referral=referral).select_related(
+        "author_org", "author_user").order_by("created_at", "id")
+
+
+def routing_suggestions(*, principal, service_type: str, language: str | None = None,
+                        district: int | None = None, limit: int = 20) -> list[Organization]:
+    """Organisations that could take a referral, best first: each offers the service and
+    accepts referrals; ranked by language, district, then free capacity. Each result
+    carries ``speaks_language``, ``serves_district``, ``has_capacity`` and ``score``."""
+    if not ServiceType.objects.filter(code=service_type).exists():
+        raise DomainError("unknown_service_type", f"No service type {service_type!r}.",
+                          field="service_type")
+    if language and not Language.objects.filter(code=language).exists():
+        raise DomainError("unknown_language", f"No language {language!r}.", field="language")
+    false = Value(False, output_field=BooleanField())
+    speaks = Exists(Organization.languages.through.objects.filter(
+        organization_id=OuterRef("pk"), language__code=language)) if language else false
+    serves = Exists(Organization.senate_districts.through.objects.filter(
+        organization_id=OuterRef("pk"), senatedistrict__number=district)) if district else false
+    has_capacity = Q(capacity_available__isnull=True) | Q(capacity_available__gt=0)
+    queryset = (
+        organization_list()
+        .filter(active=True, accepting_referrals=True, service_types__code=service_type)
+        .exclude(pk=principal.organization.pk)
+        .annotate(
+            speaks_language=speaks,
+            serves_district=serves,
+            has_capacity=Case(When(has_capacity, then=Value(True)), default=false,
+                              output_field=BooleanField()),
+        )
+        .annotate(score=(
+            Case(When(speaks_language=True, then=Value(4)), default=Value(0),
+                 output_field=IntegerField())
+            + Case(When(serves_district=True, then=Value(2)), default=Value(0),
+                   output_field=IntegerField())
+            + Case(When(has_capacity=True, then=Value(1)), default=Value(0),
+                   output_field=IntegerField())))
+        .order_by("-score", F("capacity_available").desc(nulls_last=True), "name")
+    )
+    return list(queryset[:limit])

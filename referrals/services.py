@@ -1,0 +1,443 @@
+"""Every write to clients and referrals. Each function is one transaction and
+takes the caller's Principal; REST views and GraphQL mutations only call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.errors import DomainError, NotFound
+from orgs.auth import Principal
+from orgs.models import Language, Organization, ServiceType
+
+from .models import (
+    TERMINAL_STATUSES,
+    Client,
+    Consent,
+    ConsentMethod,
+    ContactPreference,
+    EventKind,
+    IntakeChannel,
+    OutcomeCode,
+    Priority,
+    Referral,
+    ReferralEvent,
+    ReferralNote,
+    ReferralOutcome,
+    Status,
+)
+
+SENDER = "sender"
+RECEIVER = "receiver"
+
+# DOMAIN.md's table: from status -> {to status: parties who may make the move}.
+TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    Status.REQUESTED: {
+        Status.ACCEPTED: frozenset({RECEIVER}),
+        Status.REJECTED: frozenset({RECEIVER}),
+        Status.CANCELLED: frozenset({SENDER}),
+    },
+    Status.ACCEPTED: {
+        Status.IN_PROGRESS: frozenset({RECEIVER}),
+        Status.ON_HOLD: frozenset({RECEIVER}),
+        Status.COMPLETED: frozenset({RECEIVER}),
+        Status.FAILED: frozenset({RECEIVER}),
+        Status.CANCELLED: frozenset({SENDER, RECEIVER}),
+    },
+    Status.IN_PROGRESS: {
+        Status.ON_HOLD: frozenset({RECEIVER}),
+        Status.COMPLETED: frozenset({RECEIVER}),
+        Status.FAILED: frozenset({RECEIVER}),
+        Status.CANCELLED: frozenset({SENDER, RECEIVER}),
+    },
+    Status.ON_HOLD: {
+        Status.IN_PROGRESS: frozenset({RECEIVER}),
+        Status.COMPLETED: frozenset({RECEIVER}),
+        Status.FAILED: frozenset({RECEIVER}),
+        Status.CANCELLED: frozenset({SENDER, RECEIVER}),
+    },
+}
+# The sender may mark a referral entered-in-error from any other status.
+for _from in Status:
+    if _from != Status.ENTERED_IN_ERROR:
+        TRANSITIONS.setdefault(_from, {})[Status.ENTERED_IN_ERROR] = frozenset({SENDER})
+
+REASON_REQUIRED = frozenset({Status.REJECTED, Status.CANCELLED, Status.ON_HOLD, Status.FAILED})
+OUTCOMES_ALLOWED = frozenset({Status.COMPLETED, Status.FAILED})
+
+
+@dataclass(frozen=True)
+class OutcomeInput:
+    code: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    method: str
+    captured_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClientInput:
+    given_name: str
+    family_name: str
+    date_of_birth: date | None = None
+    phone: str = ""
+    email: str = ""
+    preferred_languages: list[str] = field(default_factory=list)
+    contact_preference: str = ContactPreference.PHONE
+    a_number: str = ""
+
+
+# --- helpers -----------------------------------------------------------------
+
+def _require_casework(principal: Principal) -> None:
+    if principal.organization.kind == "funder":
+        raise NotFound()
+
+
+def _organization(slug: str, field_name: str) -> Organization:
+    org = Organization.objects.filter(slug=slug, active=True).first()
+    if org is None:
+        raise DomainError("unknown_organization", f"No active organisation {slug!r}.",
+                          field=field_name)
+    return org
+
+
+def _service_type(code: str, field_name: str = "service_type") -> ServiceType:
+    service = ServiceType.objects.filter(code=code).first()
+    if service is None:
+        raise DomainError("unknown_service_type", f"No service type {code!r}.", field=field_name)
+    return service
+
+
+def _choice(value: str, choices, code: str, field_name: str) -> str:
+    if value not in choices.values:
+        raise DomainError(code, f"{value!r} is not one of: {', '.join(choices.values)}.",
+                          field=field_name)
+    return value
+
+
+def _full_clean(obj, exclude: Iterable[str] = ()) -> None:
+    try:
+        obj.full_clean(exclude=list(exclude), validate_unique=False)
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise DomainError("validation_error", messages[0],
+                          field=None if name == "__all__" else name) from None
+
+
+def _party(principal: Principal, referral: Referral) -> str | None:
+    if referral.receiving_org_id == principal.organization.pk:
+        return RECEIVER
+    if referral.sending_org_id == principal.organization.pk:
+        return SENDER
+    return None
+
+
+def _visible_referral(principal: Principal, referral_id, *, lock: bool = False) -> Referral:
+    _require_casework(principal)
+    queryset = Referral.objects.visible_to(principal)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    referral = queryset.filter(pk=referral_id).first()
+    if referral is None:
+        raise NotFound("No referral with this id is visible to your organisation.")
+    return referral
+
+
+def visible_client(principal: Principal, client_id) -> Client:
+    _require_casework(principal)
+    client = Client.objects.visible_to(principal).filter(pk=client_id).first()
+    if client is None:
+        raise NotFound("No client with this id is visible to your organisation.")
+    return client
+
+
+def _event(referral: Referral, principal: Principal, kind: str, from_status: str,
+           reason: str = "", at: datetime | None = None) -> ReferralEvent:
+    return ReferralEvent.objects.create(
+        referral=referral, kind=kind, organization=principal.organization,
+        actor_user=principal.user, actor_application=principal.application,
+        at=at or timezone.now(), from_status=from_status, to_status=referral.status,
+        reason=reason, version=referral.version,
+    )
+
+
+def check_version(referral: Referral, expected_version: int | None) -> None:
+    if expected_version is None:
+        raise DomainError(
+            "precondition_required",
+            "Send If-Match with the referral's current ETag (or expectedVersion in GraphQL).",
+            status=428)
+    if expected_version != referral.version:
+        raise DomainError(
+            "version_mismatch",
+            f"The referral changed: it is at version {referral.version}, not "
+            f"{expected_version}. Fetch it again and retry.",
+            status=412, headers={"ETag": referral.etag})
+
+
+# --- clients and consent --------------------------------------------------------
+
+@transaction.atomic
+def client_create(*, principal: Principal, data: ClientInput) -> Client:
+    _require_casework(principal)
+    _choice(data.contact_preference, ContactPreference, "invalid_contact_preference",
+            "contact_preference")
+    languages = list(Language.objects.filter(code__in=set(data.preferred_languages)))
+    unknown = set(data.preferred_languages) - {lang.code for lang in languages}
+    if unknown:
+        raise DomainError("unknown_language", f"Unknown language code(s): {', '.join(sorted(unknown))}.",
+                          field="preferred_languages")
+    client = Client(
+        given_name=data.given_name.strip(), family_name=data.family_name.strip(),
+        date_of_birth=data.date_of_birth, phone=data.phone.strip(), email=data.email.strip(),
+        contact_preference=data.contact_preference, a_number=data.a_number.strip(),
+        created_by_org=principal.organization,
+    )
+    if not client.given_name or not client.family_name:
+        raise DomainError("validation_error", "Given and family name are required.",
+                          field="given_name" if not client.given_name else "family_name")
+    _full_clean(client, exclude=["created_by_org"])
+    client.save()
+    client.preferred_languages.set(languages)
+    return client
+
+
+def _consent_create(principal: Principal, client: Client, shared_with: Organization,
+                    data: ConsentInput) -> Consent:
+    _choice(data.method, ConsentMethod, "invalid_consent_method", "consent.method")
+    captured_at = data.captured_at or timezone.now()
+    if captured_at > timezone.now():
+        raise DomainError("validation_error", "Consent cannot be captured in the future.",
+                          field="consent.captured_at")
+    return Consent.objects.create(
+        client=client, shared_with=shared_with, method=data.method,
+        captured_by_org=principal.organization, captured_by_user=principal.user,
+        captured_by_application=principal.application, captured_at=captured_at,
+    )
+
+
+@transaction.atomic
+def consent_record(*, principal: Principal, client_id, shared_with: str,
+                   data: ConsentInput) -> Consent:
+    client = visible_client(principal, client_id)
+    return _consent_create(principal, client, _organization(shared_with, "shared_with"), data)
+
+
+@transaction.atomic
+def consent_revoke(*, principal: Principal, client_id, consent_id) -> Consent:
+    client = visible_client(principal, client_id)
+    consent = Consent.objects.select_for_update().filter(pk=consent_id, client=client).first()
+    if consent is None:
+        raise NotFound("No such consent for this client.")
+    if consent.revoked_at is None:
+        consent.revoked_at = timezone.now()
+        consent.revoked_by_org = principal.organization
+        consent.save(update_fields=["revoked_at", "revoked_by_org"])
+    return consent
+
+
+def _require_consent(client: Client, receiver: Organization) -> None:
+    if not Consent.objects.filter(client=client, shared_with=receiver,
+                                  revoked_at__isnull=True).exists():
+        raise DomainError(
+            "consent_required",
+            f"No consent on file to share this client with {receiver.slug}. Record it "
+            "first (POST /api/v1/clients/{id}/consents/) or send `consent` with the referral.",
+            field="consent")
+
+
+# --- referrals ------------------------------------------------------------------
+
+def _check_receiver(receiver: Organization, service: ServiceType, sender: Organization) -> None:
+    if receiver.pk == sender.pk:
+        raise DomainError("self_referral", "An organisation cannot refer to itself.",
+                          field="receiving_org")
+    if not receiver.accepting_referrals:
+        raise DomainError("receiver_not_accepting",
+                          f"{receiver.slug} is not accepting referrals; see "
+                          "/api/v1/routing/suggestions/ for who is.", field="receiving_org")
+    if not receiver.service_types.filter(pk=service.pk).exists():
+        raise DomainError("service_not_offered",
+                          f"{receiver.slug} does not offer {service.code}.",
+                          field="service_type")
+
+
+def _new_referral(principal: Principal, *, client: Client, receiver: Organization,
+                  service: ServiceType, priority: str, needed_by: date | None,
+                  intake_channel: str, summary: str, parent: Referral | None = None,
+                  consent: ConsentInput | None = None) -> Referral:
+    _choice(priority, Priority, "invalid_priority", "priority")
+    _choice(intake_channel, IntakeChannel, "invalid_intake_channel", "intake_channel")
+    _check_receiver(receiver, service, principal.organization)
+    if consent is not None:
+        _consent_create(principal, client, receiver, consent)
+    _require_consent(client, receiver)
+    now = timezone.now()
+    referral = Referral.objects.create(
+        sending_org=principal.organization, receiving_org=receiver, client=client,
+        service_type=service, priority=priority, needed_by=needed_by,
+        intake_channel=intake_channel, summary=summary.strip(), parent=parent,
+        created_by_user=principal.user, created_by_application=principal.application,
+        created_at=now, updated_at=now,
+    )
+    _event(referral, principal, EventKind.CREATED, "", at=now)
+    return referral
+
+
+@transaction.atomic
+def referral_create(*, principal: Principal, receiving_org: str, service_type: str,
+                    intake_channel: str, client_id=None, client: ClientInput | None = None,
+                    consent: ConsentInput | None = None, priority: str = Priority.ROUTINE,
+                    needed_by: date | None = None, summary: str = "") -> Referral:
+    """Open a referral from the principal's organisation, for an existing client
+    (``client_id``) or a new one (``client``), with consent on file or given here."""
+    _require_casework(principal)
+    if (client_id is None) == (client is None):
+        raise DomainError("validation_error", "Give exactly one of client_id or client.",
+                          field="client_id")
+    receiver = _organization(receiving_org, "receiving_org")
+    service = _service_type(service_type)
+    client_obj = (visible_client(principal, client_id) if client_id is not None
+                  else client_create(principal=principal, data=client))
+    return _new_referral(principal, client=client_obj, receiver=receiver, service=service,
+                         priority=priority, needed_by=needed_by,
+                         intake_channel=intake_channel, summary=summary, consent=consent)
+
+
+def _apply_transition(principal: Principal, referral: Referral, to: str, reason: str,
+                      outcomes: list[OutcomeInput], expected_version: int | None,
+                      kind: str = EventKind.STATUS_CHANGED) -> Referral:
+    to = _choice(to, Status, "invalid_status", "to")
+    check_version(referral, expected_version)
+    party = _party(principal, referral)
+    if party is None:
+        raise DomainError("not_a_party",
+                          "Only the sending or receiving organisation may change a referral.",
+                          status=403)
+    allowed = TRANSITIONS.get(referral.status, {})
+    if to not in allowed:
+        raise DomainError("invalid_transition",
+                          f"A referral cannot move from {referral.status} to {to}.",
+                          status=409, field="to")
+    if party not in allowed[to]:
+        who = " or ".join(sorted(allowed[to]))
+        raise DomainError("not_allowed_for_party",
+                          f"Only the {who} may move a referral from {referral.status} to {to}.",
+                          status=403, field="to")
+    reason = (reason or "").strip()
+    if to in REASON_REQUIRED and not reason:
+        raise DomainError("reason_required", f"A reason is required to move to {to}.",
+                          field="reason")
+    codes = [o.code for o in outcomes]
+    if outcomes and to not in OUTCOMES_ALLOWED:
+        raise DomainError("outcomes_not_allowed",
+                          "Outcomes are recorded only when completing or failing.",
+                          field="outcomes")
+    if to == Status.COMPLETED and not outcomes:
+        raise DomainError("outcomes_required", "Completing a referral records at least one "
+                          "outcome.", field="outcomes")
+    for code in codes:
+        _choice(code, OutcomeCode, "invalid_outcome", "outcomes")
+    if len(set(codes)) != len(codes):
+        raise DomainError("duplicate_outcome", "Each outcome code may appear once.",
+                          field="outcomes")
+    if OutcomeCode.REFERRED_ONWARD in codes and kind != EventKind.FORWARDED:
+        raise DomainError("use_forward", "Refer onward with the forward operation, which "
+                          "opens the child referral.", field="outcomes")
+
+    now = timezone.now()
+    from_status = referral.status
+    changes = {"status": to, "status_reason": reason, "updated_at": now,
+               "version": F("version") + 1}
+    if to == Status.ACCEPTED:
+        changes["accepted_at"] = now
+    if to in TERMINAL_STATUSES:
+        changes["closed_at"] = now
+    # The version check and the write are one UPDATE: of two racing transitions,
+    # exactly one matches the version.
+    updated = Referral.objects.filter(pk=referral.pk, version=referral.version).update(**changes)
+    if updated != 1:
+        current = Referral.objects.only("version").get(pk=referral.pk)
+        raise DomainError("version_mismatch",
+                          "The referral changed meanwhile. Fetch it again and retry.",
+                          status=412, headers={"ETag": current.etag})
+    referral.refresh_from_db()
+    ReferralOutcome.objects.bulk_create(
+        [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
+         for o in outcomes])
+    _event(referral, principal, kind, from_status, reason, at=now)
+    return referral
+
+
+@transaction.atomic
+def referral_transition(*, principal: Principal, referral_id, to: str,
+                        expected_version: int | None, reason: str = "",
+                        outcomes: Iterable[OutcomeInput] = ()) -> Referral:
+    """Move a referral along DOMAIN.md's table, guarded by its version."""
+    referral = _visible_referral(principal, referral_id)
+    return _apply_transition(principal, referral, to, reason, list(outcomes), expected_version)
+
+
+@transaction.atomic
+def referral_forward(*, principal: Principal, referral_id, expected_version: int | None,
+                     receiving_org: str, service_type: str | None = None,
+                     reason: str = "", summary: str = "", priority: str | None = None,
+                     needed_by: date | None = None,
+                     consent: ConsentInput | None = None) -> tuple[Referral, Referral]:
+    """Complete a referral with outcome referred-onward and open its child to a
+    third organisation. Only the receiver forwards; returns (parent, child)."""
+    parent = _visible_referral(principal, referral_id)
+    check_version(parent, expected_version)
+    if _party(principal, parent) != RECEIVER:
+        raise DomainError("not_allowed_for_party",
+                          "Only the receiving organisation may refer a client onward.",
+                          status=403)
+    receiver = _organization(receiving_org, "receiving_org")
+    if receiver.pk in (parent.sending_org_id, parent.receiving_org_id):
+        raise DomainError("forward_to_party",
+                          "Refer onward to a third organisation, not one already on the "
+                          "referral.", field="receiving_org")
+    service = _service_type(service_type, "service_type") if service_type else parent.service_type
+    parent = _apply_transition(
+        principal, parent, Status.COMPLETED, reason or f"Referred onward to {receiver.slug}",
+        [OutcomeInput(OutcomeCode.REFERRED_ONWARD, f"to {receiver.slug}")],
+        expected_version, kind=EventKind.FORWARDED)
+    child = _new_referral(
+        principal, client=parent.client, receiver=receiver, service=service,
+        priority=priority or parent.priority, needed_by=needed_by or parent.needed_by,
+        intake_channel=IntakeChannel.PARTNER, summary=summary or parent.summary,
+        parent=parent, consent=consent)
+    return parent, child
+
+
+@transaction.atomic
+def referral_note_add(*, principal: Principal, referral_id, text: str) -> ReferralNote:
+    """A note both organisations on the referral can read."""
+    referral = _visible_referral(principal, referral_id)
+    if _party(principal, referral) is None:
+        raise DomainError("not_a_party", "Only the sending or receiving organisation may add "
+                          "notes.", status=403)
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("validation_error", "A note needs text.", field="text")
+    if len(text) > 10000:
+        raise DomainError("validation_error", "A note has at most 10,000 characters.",
+                          field="text")
+    now = timezone.now()
+    note = ReferralNote.objects.create(
+        referral=referral, author_org=principal.organization, author_user=principal.user,
+        author_application=principal.application, text=text, created_at=now)
+    Referral.objects.filter(pk=referral.pk).update(updated_at=now)
+    referral.updated_at = now
+    _event(referral, principal, EventKind.NOTE_ADDED, referral.status, at=now)
+    return note
