@@ -258,6 +258,13 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_SCOPES": SCOPES,
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "orgs.models.OrganizationKind",
+        "ReferralStatusEnum": "referrals.models.Status",
+        "PriorityEnum": "referrals.models.Priority",
+        "IntakeChannelEnum": "referrals.models.IntakeChannel",
+        "ContactPreferenceEnum": "referrals.models.ContactPreference",
+        "ConsentMethodEnum": "referrals.models.ConsentMethod",
+        "OutcomeCodeEnum": "referrals.models.OutcomeCode",
+        "EventKindEnum": "referrals.models.EventKind",
     },
 }
 

@@ -1,13 +1,18 @@
-"""The one GraphQL schema: a root Query composed from schema/<domain>.py."""
+"""The one GraphQL schema: root Query and Mutation composed from schema/<domain>.py."""
 
 import graphene
 from graphene import relay
 
 from .orgs import OrgsQuery
+from .referrals import ReferralsMutation, ReferralsQuery
 
 
-class Query(OrgsQuery, graphene.ObjectType):
+class Query(OrgsQuery, ReferralsQuery, graphene.ObjectType):
     node = relay.Node.Field()
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(ReferralsMutation, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

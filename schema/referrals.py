@@ -1,0 +1,546 @@
+"""GraphQL for clients and referrals: resolvers call referrals.selectors (reads,
+through visible_to) and referrals.services (writes), exactly as REST does."""
+
+from __future__ import annotations
+
+import graphene
+from graphene_django import DjangoObjectType
+from graphene_django.filter import DjangoFilterConnectionField
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+
+from config.errors import NotFound
+from orgs.policy import REFERRALS_READ, REFERRALS_WRITE
+from referrals import idempotency, selectors, services
+from referrals.filtersets import ClientFilterSet, ReferralFilterSet
+from referrals.models import (
+    Client,
+    Consent,
+    ConsentMethod,
+    ContactPreference,
+    EventKind,
+    IntakeChannel,
+    OutcomeCode,
+    Priority,
+    Referral,
+    ReferralEvent,
+    ReferralNote,
+    ReferralOutcome,
+    Status,
+)
+from referrals.presentation import contact_details_visible
+from referrals.services import ClientInput, ConsentInput, OutcomeInput
+
+from .errors import require_scopes
+from .orgs import OrganizationNode, ServiceTypeNode
+
+StatusEnum = graphene.Enum.from_enum(Status, name="ReferralStatus",
+                                     description="Referral status")
+PriorityEnum = graphene.Enum.from_enum(Priority, name="ReferralPriority",
+                                       description="Referral priority")
+IntakeChannelEnum = graphene.Enum.from_enum(IntakeChannel, name="IntakeChannel",
+                                            description="How the client came in")
+ContactPreferenceEnum = graphene.Enum.from_enum(ContactPreference, name="ContactPreference")
+ConsentMethodEnum = graphene.Enum.from_enum(ConsentMethod, name="ConsentMethod")
+OutcomeCodeEnum = graphene.Enum.from_enum(OutcomeCode, name="OutcomeCode")
+EventKindEnum = graphene.Enum.from_enum(EventKind, name="ReferralEventKind")
+
+
+def _value(enum_member):
+    """Graphene hands enum inputs over as Python enum members; services take values."""
+    return getattr(enum_member, "value", enum_member)
+
+
+def selected_field_names(info) -> set[str]:
+    """Every field name selected below the current field (fragments included)."""
+    names: set[str] = set()
+
+    def walk(selection_set):
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+                walk(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is not None:
+                    walk(fragment.selection_set)
+
+    for node in info.field_nodes:
+        walk(node.selection_set)
+    return names
+
+
+def referral_queryset(info):
+    principal = require_scopes(info, REFERRALS_READ)
+    names = selected_field_names(info)
+    return selectors.referral_list(
+        principal,
+        with_events="events" in names,
+        with_notes="notes" in names,
+        with_org_details=bool(names & {"senateDistricts", "languages", "serviceTypes"}),
+    )
+
+
+# --- types -------------------------------------------------------------------------
+
+
+class ClientType(DjangoObjectType):
+    contact_preference = graphene.Field(ContactPreferenceEnum, required=True)
+    preferred_languages = graphene.List(graphene.NonNull(graphene.String), required=True,
+                                        description="ISO 639 codes.")
+    phone = graphene.String(description="Withheld (null) from other organisations when the "
+                                        "client asked not to be contacted.")
+    email = graphene.String(description="Withheld (null) from other organisations when the "
+                                        "client asked not to be contacted.")
+    created_by_org = graphene.Field(OrganizationNode, required=True)
+
+    class Meta:
+        model = Client
+        name = "Client"
+        fields = ("id", "given_name", "family_name", "date_of_birth", "a_number",
+                  "created_at", "updated_at")
+        filterset_class = ClientFilterSet
+        use_connection = True
+
+    def resolve_contact_preference(self, info):
+        return self.contact_preference
+
+    def resolve_preferred_languages(self, info):
+        return [language.code for language in self.preferred_languages.all()]
+
+    def resolve_phone(self, info):
+        return self.phone if contact_details_visible(info.context.principal, self) else None
+
+    def resolve_email(self, info):
+        return self.email if contact_details_visible(info.context.principal, self) else None
+
+    def resolve_created_by_org(self, info):
+        return self.created_by_org
+
+
+class ConsentType(DjangoObjectType):
+    method = graphene.Field(ConsentMethodEnum, required=True)
+    shared_with = graphene.String(required=True, description="Organisation slug.")
+    captured_by_org = graphene.String(required=True, description="Organisation slug.")
+    active = graphene.Boolean(required=True)
+
+    class Meta:
+        model = Consent
+        name = "Consent"
+        fields = ("id", "captured_at", "revoked_at")
+
+    def resolve_method(self, info):
+        return self.method
+
+    def resolve_shared_with(self, info):
+        return self.shared_with.slug
+
+    def resolve_captured_by_org(self, info):
+        return self.captured_by_org.slug
+
+
+class OutcomeType(DjangoObjectType):
+    code = graphene.Field(OutcomeCodeEnum, required=True)
+
+    class Meta:
+        model = ReferralOutcome
+        name = "ReferralOutcome"
+        fields = ("note", "recorded_at")
+
+    def resolve_code(self, info):
+        return self.code
+
+
+class EventType(DjangoObjectType):
+    kind = graphene.Field(EventKindEnum, required=True)
+    organization = graphene.String(required=True, description="Organisation slug.")
+    actor_user = graphene.String(description="Username, when a person acted.")
+    actor_application = graphene.String(description="OAuth application name.")
+    from_status = graphene.Field(StatusEnum)
+    to_status = graphene.Field(StatusEnum, required=True)
+
+    class Meta:
+        model = ReferralEvent
+        name = "ReferralEvent"
+        fields = ("id", "at", "reason", "version")
+
+    def resolve_kind(self, info):
+        return self.kind
+
+    def resolve_organization(self, info):
+        return self.organization.slug
+
+    def resolve_actor_user(self, info):
+        return self.actor_user.get_username() if self.actor_user else None
+
+    def resolve_actor_application(self, info):
+        return self.actor_application.name if self.actor_application else None
+
+    def resolve_from_status(self, info):
+        return self.from_status or None
+
+    def resolve_to_status(self, info):
+        return self.to_status
+
+
+class NoteType(DjangoObjectType):
+    author_org = graphene.String(required=True, description="Organisation slug.")
+    author_user = graphene.String()
+
+    class Meta:
+        model = ReferralNote
+        name = "ReferralNote"
+        fields = ("id", "text", "created_at")
+
+    def resolve_author_org(self, info):
+        return self.author_org.slug
+
+    def resolve_author_user(self, info):
+        return self.author_user.get_username() if self.author_user else None
+
+
+class ReferralType(DjangoObjectType):
+    status = graphene.Field(StatusEnum, required=True)
+    priority = graphene.Field(PriorityEnum, required=True)
+    intake_channel = graphene.Field(IntakeChannelEnum, required=True)
+    overdue = graphene.Boolean(required=True, description="Open and past its needed-by date.")
+    parent_id = graphene.UUID(description="The referral this one was forwarded from.")
+    sending_org = graphene.Field(OrganizationNode, required=True)
+    receiving_org = graphene.Field(OrganizationNode, required=True)
+    service_type = graphene.Field(ServiceTypeNode, required=True)
+    client = graphene.Field(ClientType, required=True)
+    outcomes = graphene.List(graphene.NonNull(OutcomeType), required=True)
+    events = graphene.List(graphene.NonNull(EventType), required=True,
+                           description="Append-only history, oldest first.")
+    notes = graphene.List(graphene.NonNull(NoteType), required=True)
+    etag = graphene.String(required=True, description="The REST ETag for this version.")
+
+    class Meta:
+        model = Referral
+        name = "Referral"
+        fields = ("id", "needed_by", "summary", "status_reason", "version", "created_at",
+                  "updated_at", "accepted_at", "closed_at")
+        filterset_class = ReferralFilterSet
+        use_connection = True
+
+    def resolve_status(self, info):
+        return self.status
+
+    def resolve_priority(self, info):
+        return self.priority
+
+    def resolve_intake_channel(self, info):
+        return self.intake_channel
+
+    def resolve_overdue(self, info):
+        return self.is_overdue
+
+    def resolve_parent_id(self, info):
+        return self.parent_id
+
+    # The relations below read what referral_list() selected or prefetched.
+    def resolve_sending_org(self, info):
+        return self.sending_org
+
+    def resolve_receiving_org(self, info):
+        return self.receiving_org
+
+    def resolve_service_type(self, info):
+        return self.service_type
+
+    def resolve_client(self, info):
+        return self.client
+
+    def resolve_outcomes(self, info):
+        return list(self.outcomes.all())
+
+    def resolve_events(self, info):
+        return list(self.events.all())
+
+    def resolve_notes(self, info):
+        return list(self.notes.all())
+
+    def resolve_etag(self, info):
+        return self.etag
+
+
+class RoutingSuggestionType(graphene.ObjectType):
+    organization = graphene.Field(OrganizationNode, required=True)
+    score = graphene.Int(required=True, description="Higher is a better match.")
+    speaks_language = graphene.Boolean(required=True)
+    serves_district = graphene.Boolean(required=True)
+    has_capacity = graphene.Boolean(required=True)
+
+    class Meta:
+        name = "RoutingSuggestion"
+
+
+# --- queries -------------------------------------------------------------------------
+
+
+class ReferralsQuery(graphene.ObjectType):
+    referrals = DjangoFilterConnectionField(
+        ReferralType, description="Referrals your organisation sends or receives.")
+    referral = graphene.Field(ReferralType, id=graphene.UUID(required=True))
+    clients = DjangoFilterConnectionField(ClientType,
+                                          description="Clients visible to your organisation.")
+    client = graphene.Field(ClientType, id=graphene.UUID(required=True))
+    client_consents = graphene.List(graphene.NonNull(ConsentType), required=True,
+                                    client_id=graphene.UUID(required=True))
+    routing_suggestions = graphene.List(
+        graphene.NonNull(RoutingSuggestionType), required=True,
+        service_type=graphene.String(required=True), language=graphene.String(),
+        district=graphene.Int(),
+        description="Organisations that could take a referral, best first.")
+
+    def resolve_referrals(root, info, **kwargs):
+        return referral_queryset(info)
+
+    def resolve_referral(root, info, id):
+        referral = referral_queryset(info).filter(pk=id).first()
+        if referral is None:
+            raise NotFound("No referral with this id is visible to your organisation.")
+        return referral
+
+    def resolve_clients(root, info, **kwargs):
+        return selectors.client_list(require_scopes(info, REFERRALS_READ))
+
+    def resolve_client(root, info, id):
+        client = selectors.client_list(require_scopes(info, REFERRALS_READ)).filter(pk=id).first()
+        if client is None:
+            raise NotFound("No client with this id is visible to your organisation.")
+        return client
+
+    def resolve_client_consents(root, info, client_id):
+        client = services.visible_client(require_scopes(info, REFERRALS_READ), client_id)
+        return list(client.consents.select_related("shared_with", "captured_by_org"))
+
+    def resolve_routing_suggestions(root, info, service_type, language=None, district=None):
+        principal = require_scopes(info, REFERRALS_READ)
+        return [
+            RoutingSuggestionType(organization=org, score=org.score,
+                                  speaks_language=org.speaks_language,
+                                  serves_district=org.serves_district,
+                                  has_capacity=org.has_capacity)
+            for org in selectors.routing_suggestions(principal=principal,
+                                                     service_type=service_type,
+                                                     language=language, district=district)
+        ]
+
+
+# --- mutations ---------------------------------------------------------------------
+
+
+class ConsentInputType(graphene.InputObjectType):
+    method = ConsentMethodEnum(required=True)
+    captured_at = graphene.DateTime(description="When consent was given; default now.")
+
+    class Meta:
+        name = "ConsentInput"
+
+
+class ClientInputType(graphene.InputObjectType):
+    given_name = graphene.String(required=True)
+    family_name = graphene.String(required=True)
+    date_of_birth = graphene.Date()
+    phone = graphene.String()
+    email = graphene.String()
+    preferred_languages = graphene.List(graphene.NonNull(graphene.String))
+    contact_preference = ContactPreferenceEnum()
+    a_number = graphene.String(description="Optional A-Number, 8 or 9 digits.")
+
+    class Meta:
+        name = "ClientInput"
+
+
+class OutcomeInputType(graphene.InputObjectType):
+    code = OutcomeCodeEnum(required=True)
+    note = graphene.String()
+
+    class Meta:
+        name = "OutcomeInput"
+
+
+def _consent(data) -> ConsentInput | None:
+    if not data:
+        return None
+    return ConsentInput(method=_value(data["method"]), captured_at=data.get("captured_at"))
+
+
+def _client(data) -> ClientInput:
+    values = {k: v for k, v in data.items() if v is not None}
+    if "contact_preference" in values:
+        values["contact_preference"] = _value(values["contact_preference"])
+    return ClientInput(**values)
+
+
+def _reload(info, referral_id):
+    return referral_queryset(info).get(pk=referral_id)
+
+
+class CreateReferralInput(graphene.InputObjectType):
+    client_id = graphene.UUID(description="An existing client's id.")
+    client = ClientInputType(description="Or a new client.")
+    consent = ConsentInputType(description="Consent given now to share with the receiver.")
+    receiving_org = graphene.String(required=True, description="Organisation slug.")
+    service_type = graphene.String(required=True, description="Service type code.")
+    priority = PriorityEnum()
+    needed_by = graphene.Date()
+    intake_channel = IntakeChannelEnum(required=True)
+    summary = graphene.String()
+
+
+class CreateReferral(graphene.Mutation):
+    """Refer a client. The idempotency key makes retries safe (same key and input
+    returns the same referral; other input with the same key is refused)."""
+
+    class Arguments:
+        input = CreateReferralInput(required=True)
+        idempotency_key = graphene.String(required=True)
+
+    referral = graphene.Field(ReferralType, required=True)
+    replayed = graphene.Boolean(required=True)
+
+    @staticmethod
+    def mutate(root, info, input, idempotency_key):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        key = idempotency.parse_key(idempotency_key)
+        data = {k: v for k, v in input.items() if v is not None}
+        digest = idempotency.fingerprint("graphql:createReferral", data)
+
+        def perform():
+            kwargs = dict(data)
+            for name in ("priority", "intake_channel"):
+                if name in kwargs:
+                    kwargs[name] = _value(kwargs[name])
+            kwargs["consent"] = _consent(kwargs.pop("consent", None))
+            if "client" in kwargs:
+                kwargs["client"] = _client(kwargs["client"])
+            referral = services.referral_create(principal=principal, **kwargs)
+            return 201, None, referral.pk
+
+        _, _, referral_id, replayed = idempotency.run(principal.application, key, digest,
+                                                      perform)
+        return CreateReferral(referral=_reload(info, referral_id), replayed=replayed)
+
+
+class TransitionReferral(graphene.Mutation):
+    """Move a referral to another status, if it is still at ``expectedVersion``."""
+
+    class Arguments:
+        id = graphene.UUID(required=True)
+        expected_version = graphene.Int(required=True)
+        to = StatusEnum(required=True)
+        reason = graphene.String()
+        outcomes = graphene.List(graphene.NonNull(OutcomeInputType))
+
+    referral = graphene.Field(ReferralType, required=True)
+
+    @staticmethod
+    def mutate(root, info, id, expected_version, to, reason="", outcomes=None):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        referral = services.referral_transition(
+            principal=principal, referral_id=id, to=_value(to), reason=reason or "",
+            expected_version=expected_version,
+            outcomes=[OutcomeInput(code=_value(o["code"]), note=o.get("note") or "")
+                      for o in outcomes or []])
+        return TransitionReferral(referral=_reload(info, referral.pk))
+
+
+class ForwardReferral(graphene.Mutation):
+    """Complete a referral as referred-onward and open a child to a third org."""
+
+    class Arguments:
+        id = graphene.UUID(required=True)
+        expected_version = graphene.Int(required=True)
+        receiving_org = graphene.String(required=True)
+        service_type = graphene.String()
+        reason = graphene.String()
+        summary = graphene.String()
+        priority = PriorityEnum()
+        needed_by = graphene.Date()
+        consent = ConsentInputType()
+
+    parent = graphene.Field(ReferralType, required=True)
+    child = graphene.Field(ReferralType, required=True)
+
+    @staticmethod
+    def mutate(root, info, id, expected_version, receiving_org, service_type=None, reason="",
+               summary="", priority=None, needed_by=None, consent=None):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        parent, child = services.referral_forward(
+            principal=principal, referral_id=id, expected_version=expected_version,
+            receiving_org=receiving_org, service_type=service_type, reason=reason or "",
+            summary=summary or "", priority=_value(priority) if priority else None,
+            needed_by=needed_by, consent=_consent(consent))
+        return ForwardReferral(parent=_reload(info, parent.pk), child=_reload(info, child.pk))
+
+
+class AddReferralNote(graphene.Mutation):
+    class Arguments:
+        id = graphene.UUID(required=True)
+        text = graphene.String(required=True)
+
+    note = graphene.Field(NoteType, required=True)
+
+    @staticmethod
+    def mutate(root, info, id, text):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        return AddReferralNote(note=services.referral_note_add(principal=principal,
+                                                               referral_id=id, text=text))
+
+
+class CreateClient(graphene.Mutation):
+    class Arguments:
+        input = ClientInputType(required=True)
+
+    client = graphene.Field(ClientType, required=True)
+
+    @staticmethod
+    def mutate(root, info, input):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        client = services.client_create(principal=principal, data=_client(input))
+        return CreateClient(client=selectors.client_list(principal).get(pk=client.pk))
+
+
+class RecordConsent(graphene.Mutation):
+    class Arguments:
+        client_id = graphene.UUID(required=True)
+        shared_with = graphene.String(required=True, description="Organisation slug.")
+        consent = ConsentInputType(required=True)
+
+    consent = graphene.Field(ConsentType, required=True)
+
+    @staticmethod
+    def mutate(root, info, client_id, shared_with, consent):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        return RecordConsent(consent=services.consent_record(
+            principal=principal, client_id=client_id, shared_with=shared_with,
+            data=_consent(consent)))
+
+
+class RevokeConsent(graphene.Mutation):
+    class Arguments:
+        client_id = graphene.UUID(required=True)
+        consent_id = graphene.UUID(required=True)
+
+    consent = graphene.Field(ConsentType, required=True)
+
+    @staticmethod
+    def mutate(root, info, client_id, consent_id):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        return RevokeConsent(consent=services.consent_revoke(
+            principal=principal, client_id=client_id, consent_id=consent_id))
+
+
+class ReferralsMutation(graphene.ObjectType):
+    create_referral = CreateReferral.Field()
+    transition_referral = TransitionReferral.Field()
+    forward_referral = ForwardReferral.Field()
+    add_referral_note = AddReferralNote.Field()
+    create_client = CreateClient.Field()
+    record_consent = RecordConsent.Field()
+    revoke_consent = RevokeConsent.Field()
