@@ -154,7 +154,7 @@ STORAGES = {
 # Serve the Swagger UI / Redoc assets from the installed packages while developing.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
 
 LOGGING = {
     "version": 1,
