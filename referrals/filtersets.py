@@ -4,6 +4,8 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from orgs.filtersets import IntegerFilter
+
 from .models import OPEN_STATUSES, Client, Priority, Referral, Status
 
 
@@ -18,6 +20,8 @@ class ReferralFilterSet(django_filters.FilterSet):
                                        help_text="Sending organisation slug.")
     receiver = django_filters.CharFilter(field_name="receiving_org__slug",
                                          help_text="Receiving organisation slug.")
+    district = IntegerFilter(field_name="district__number",
+                             help_text="Client's senate district.")
     client = django_filters.UUIDFilter(field_name="client_id", help_text="Client id.")
     parent = django_filters.UUIDFilter(field_name="parent_id", help_text="Parent referral id.")
     created_after = django_filters.IsoDateTimeFilter(
@@ -41,7 +45,7 @@ class ReferralFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Referral
-        fields = ["status", "service_type", "priority", "sender", "receiver", "client",
+        fields = ["status", "service_type", "priority", "sender", "receiver", "district", "client",
                   "parent", "created_after", "created_before", "updated_after",
                   "updated_before", "overdue"]
 

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from orgs.models import Language, OAuthApplication, Organization, ServiceType
+from orgs.models import Language, OAuthApplication, Organization, SenateDistrict, ServiceType
 
 
 class Status(models.TextChoices):
@@ -109,6 +109,9 @@ class Client(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     preferred_languages = models.ManyToManyField(Language, blank=True, related_name="+")
+    primary_language = models.ForeignKey(
+        Language, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The first preferred language; reports group clients by it.")
     contact_preference = models.CharField(max_length=20, choices=ContactPreference.choices,
                                           default=ContactPreference.PHONE)
     a_number = models.CharField(max_length=9, blank=True, validators=[a_number_validator],
@@ -178,6 +181,9 @@ class Referral(models.Model):
                                       related_name="referrals_received")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="referrals")
     service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(
+        SenateDistrict, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The client's New York State Senate district, when known.")
     priority = models.CharField(max_length=10, choices=Priority.choices,
                                 default=Priority.ROUTINE)
     needed_by = models.DateField(null=True, blank=True)

@@ -29,7 +29,8 @@ def referral_list(principal, *, with_events: bool = False, with_org_details: boo
     loaded in a constant number of queries."""
     queryset = (
         Referral.objects.visible_to(principal)
-        .select_related("client", "sending_org", "receiving_org", "service_type")
+        .select_related("client", "client__primary_language", "sending_org", "receiving_org",
+                        "service_type", "district")
         .prefetch_related(
             Prefetch("outcomes", queryset=ReferralOutcome.objects.order_by("id")),
             Prefetch("client__preferred_languages", queryset=Language.objects.order_by("code")),
@@ -56,7 +57,8 @@ def referral_list(principal, *, with_events: bool = False, with_org_details: boo
 
 
 def client_list(principal) -> QuerySet[Client]:
-    return Client.objects.visible_to(principal).select_related("created_by_org").prefetch_related(
+    return Client.objects.visible_to(principal).select_related(
+        "created_by_org", "primary_language").prefetch_related(
         Prefetch("preferred_languages", queryset=Language.objects.order_by("code")))
 
 

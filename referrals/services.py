@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from config.errors import DomainError, NotFound
 from orgs.auth import Principal
-from orgs.models import Language, Organization, ServiceType
+from orgs.models import Language, Organization, SenateDistrict, ServiceType
 
 from .models import (
     TERMINAL_STATUSES,
@@ -197,7 +197,10 @@ def client_create(*, principal: Principal, data: ClientInput) -> Client:
     if unknown:
         raise DomainError("unknown_language", f"Unknown language code(s): {', '.join(sorted(unknown))}.",
                           field="preferred_languages")
+    by_code = {lang.code: lang for lang in languages}
     client = Client(
+        primary_language=by_code.get(data.preferred_languages[0]) if data.preferred_languages
+        else None,
         given_name=data.given_name.strip(), family_name=data.family_name.strip(),
         date_of_birth=data.date_of_birth, phone=data.phone.strip(), email=data.email.strip(),
         contact_preference=data.contact_preference, a_number=data.a_number.strip(),
@@ -272,10 +275,23 @@ def _check_receiver(receiver: Organization, service: ServiceType, sender: Organi
                           field="service_type")
 
 
+def _district(number: int | None, sender: Organization) -> SenateDistrict | None:
+    """The named district, else the sender's when it serves exactly one."""
+    if number is None:
+        districts = list(sender.senate_districts.all()[:2])
+        return districts[0] if len(districts) == 1 else None
+    district = SenateDistrict.objects.filter(number=number).first()
+    if district is None:
+        raise DomainError("unknown_district", "A New York State Senate district is 1 to 63.",
+                          field="district")
+    return district
+
+
 def _new_referral(principal: Principal, *, client: Client, receiver: Organization,
                   service: ServiceType, priority: str, needed_by: date | None,
                   intake_channel: str, summary: str, parent: Referral | None = None,
-                  consent: ConsentInput | None = None) -> Referral:
+                  consent: ConsentInput | None = None,
+                  district: SenateDistrict | None = None) -> Referral:
     _choice(priority, Priority, "invalid_priority", "priority")
     _choice(intake_channel, IntakeChannel, "invalid_intake_channel", "intake_channel")
     _check_receiver(receiver, service, principal.organization)
@@ -285,7 +301,7 @@ def _new_referral(principal: Principal, *, client: Client, receiver: Organizatio
     now = timezone.now()
     referral = Referral.objects.create(
         sending_org=principal.organization, receiving_org=receiver, client=client,
-        service_type=service, priority=priority, needed_by=needed_by,
+        service_type=service, district=district, priority=priority, needed_by=needed_by,
         intake_channel=intake_channel, summary=summary.strip(), parent=parent,
         created_by_user=principal.user, created_by_application=principal.application,
         created_at=now, updated_at=now,
@@ -298,7 +314,8 @@ def _new_referral(principal: Principal, *, client: Client, receiver: Organizatio
 def referral_create(*, principal: Principal, receiving_org: str, service_type: str,
                     intake_channel: str, client_id=None, client: ClientInput | None = None,
                     consent: ConsentInput | None = None, priority: str = Priority.ROUTINE,
-                    needed_by: date | None = None, summary: str = "") -> Referral:
+                    needed_by: date | None = None, summary: str = "",
+                    district: int | None = None) -> Referral:
     """Open a referral from the principal's organisation, for an existing client
     (``client_id``) or a new one (``client``), with consent on file or given here."""
     _require_casework(principal)
@@ -307,11 +324,13 @@ def referral_create(*, principal: Principal, receiving_org: str, service_type: s
                           field="client_id")
     receiver = _organization(receiving_org, "receiving_org")
     service = _service_type(service_type)
+    district_obj = _district(district, principal.organization)
     client_obj = (visible_client(principal, client_id) if client_id is not None
                   else client_create(principal=principal, data=client))
     return _new_referral(principal, client=client_obj, receiver=receiver, service=service,
                          priority=priority, needed_by=needed_by,
-                         intake_channel=intake_channel, summary=summary, consent=consent)
+                         intake_channel=intake_channel, summary=summary, consent=consent,
+                         district=district_obj)
 
 
 def _apply_transition(principal: Principal, referral: Referral, to: str, reason: str,
@@ -416,7 +435,7 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
         principal, client=parent.client, receiver=receiver, service=service,
         priority=priority or parent.priority, needed_by=needed_by or parent.needed_by,
         intake_channel=IntakeChannel.PARTNER, summary=summary or parent.summary,
-        parent=parent, consent=consent)
+        parent=parent, consent=consent, district=parent.district)
     return parent, child
 
 

@@ -96,6 +96,7 @@ class ClientType(DjangoObjectType):
     email = graphene.String(description="Withheld (null) from other organisations when the "
                                         "client asked not to be contacted.")
     created_by_org = graphene.Field(OrganizationNode, required=True)
+    primary_language = graphene.String(description="The first preferred language.")
 
     class Meta:
         model = Client
@@ -119,6 +120,9 @@ class ClientType(DjangoObjectType):
 
     def resolve_created_by_org(self, info):
         return self.created_by_org
+
+    def resolve_primary_language(self, info):
+        return self.primary_language.code if self.primary_language_id else None
 
 
 class ConsentType(DjangoObjectType):
@@ -208,6 +212,7 @@ class ReferralType(DjangoObjectType):
     intake_channel = graphene.Field(IntakeChannelEnum, required=True)
     overdue = graphene.Boolean(required=True, description="Open and past its needed-by date.")
     parent_id = graphene.UUID(description="The referral this one was forwarded from.")
+    district = graphene.Int(description="The client's senate district, when known.")
     sending_org = graphene.Field(OrganizationNode, required=True)
     receiving_org = graphene.Field(OrganizationNode, required=True)
     service_type = graphene.Field(ServiceTypeNode, required=True)
@@ -240,6 +245,9 @@ class ReferralType(DjangoObjectType):
 
     def resolve_parent_id(self, info):
         return self.parent_id
+
+    def resolve_district(self, info):
+        return self.district.number if self.district_id else None
 
     # The relations below read what referral_list() selected or prefetched.
     def resolve_sending_org(self, info):
@@ -390,6 +398,7 @@ class CreateReferralInput(graphene.InputObjectType):
     priority = PriorityEnum()
     needed_by = graphene.Date()
     intake_channel = IntakeChannelEnum(required=True)
+    district = graphene.Int(description="The client's senate district; default: the sender's.")
     summary = graphene.String()
 
 

@@ -27,6 +27,8 @@ class ClientSummarySerializer(serializers.ModelSerializer):
     """A client as shown on a referral: what the receiving organisation needs to act."""
 
     preferred_languages = serializers.SerializerMethodField()
+    primary_language = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="The first preferred language.")
     phone = serializers.SerializerMethodField(
         help_text="Withheld (null) from other organisations when the client asked not to be "
                   "contacted.")
@@ -37,7 +39,7 @@ class ClientSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Client
         fields = ["id", "given_name", "family_name", "preferred_languages",
-                  "contact_preference", "phone", "email"]
+                  "primary_language", "contact_preference", "phone", "email"]
         read_only_fields = fields
 
     def get_preferred_languages(self, obj) -> list[str]:
@@ -73,6 +75,9 @@ class ReferralSerializer(serializers.ModelSerializer):
     sending_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     receiving_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     service_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    district = serializers.SlugRelatedField(
+        slug_field="number", read_only=True,
+        help_text="The client's New York State Senate district, when known.")
     client = ClientSummarySerializer(read_only=True)
     outcomes = OutcomeSerializer(many=True, read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True,
@@ -86,7 +91,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         model = Referral
         fields = ["id", "status", "status_reason", "priority", "needed_by", "overdue",
                   "intake_channel", "summary", "sending_org", "receiving_org", "service_type",
-                  "client", "parent", "outcomes", "version", "created_at", "updated_at",
+                  "district", "client", "parent", "outcomes", "version", "created_at", "updated_at",
                   "accepted_at", "closed_at"]
         read_only_fields = fields
 
@@ -167,7 +172,7 @@ class ClientInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     preferred_languages = serializers.ListField(
         child=serializers.CharField(max_length=3), required=False, default=list,
-        max_length=20, help_text="ISO 639 codes.")
+        max_length=20, help_text="ISO 639 codes, the primary language first.")
     contact_preference = serializers.ChoiceField(choices=ContactPreference.choices,
                                                  default=ContactPreference.PHONE)
     a_number = serializers.CharField(required=False, allow_blank=True, default="",
@@ -186,6 +191,9 @@ class ReferralCreateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
     needed_by = serializers.DateField(required=False, allow_null=True)
     intake_channel = serializers.ChoiceField(choices=IntakeChannel.choices)
+    district = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=63,
+        help_text="The client's senate district; default: the sender's, if it serves one.")
     summary = serializers.CharField(required=False, allow_blank=True, default="",
                                     max_length=5000)
 
