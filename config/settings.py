@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "orgs",
     "referrals",
+    "reporting",
     "schema",
 ]
 

@@ -10,6 +10,7 @@ from schema.views import CoalitionGraphQLView
 api_v1 = [
     path("", include("orgs.api.urls")),
     path("", include("referrals.api.urls")),
+    path("", include("reporting.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,272 @@
+"""REST for reports, service events and grants: parse, call, render."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orgs.models import Language
+from orgs.policy import REFERRALS_WRITE, REPORTS_READ
+
+from .. import budget as budget_module
+from .. import presentation, selectors, services
+from ..models import Grant, ServiceEvent, ServiceEventKind
+from .renderers import CSVRenderer, PrintableHTMLRenderer
+
+
+class CommaListField(serializers.ListField):
+    """A list from repeated query parameters or one comma-separated value."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [data]
+        items = [part.strip() for value in data for part in str(value).split(",") if part.strip()]
+        return super().to_internal_value(items)
+
+
+class ServiceNumbersQuerySerializer(serializers.Serializer):
+    dimensions = CommaListField(child=serializers.ChoiceField(choices=selectors.DIMENSIONS),
+                                required=False, default=list, max_length=3,
+                                help_text="Up to three, comma-separated.")
+    period = serializers.ChoiceField(choices=selectors.PERIODS, default="sfy",
+                                     help_text="Granularity of the period dimension.")
+    measures = CommaListField(child=serializers.ChoiceField(choices=selectors.MEASURES),
+                              required=False, default=list,
+                              help_text="Default: every measure the dimensions allow.")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    fiscal_year = serializers.CharField(required=False, max_length=20,
+                                        help_text="2017-18 (State, Apr-Mar) or NYC FY2018.")
+    organizations = CommaListField(child=serializers.SlugField(), required=False, default=list,
+                                   max_length=100)
+    districts = CommaListField(child=serializers.IntegerField(min_value=1, max_value=63),
+                               required=False, default=list, max_length=63)
+    service_types = CommaListField(child=serializers.SlugField(), required=False, default=list,
+                                   max_length=50)
+
+    def to_internal_value(self, data):
+        # QueryDict: hand lists over for the repeatable parameters.
+        if hasattr(data, "getlist"):
+            data = {key: (data.getlist(key) if key in {"dimensions", "measures", "organizations",
+                                                      "districts", "service_types"}
+                          else data.get(key)) for key in data}
+        return super().to_internal_value(data)
+
+
+class ReportEntrySerializer(serializers.Serializer):
+    dimensions = serializers.DictField(help_text="Dimension values; null in a total means all.")
+    values = serializers.DictField(help_text="Measure values; null when suppressed.")
+    suppressed = serializers.ListField(child=serializers.CharField())
+
+
+class ServiceNumbersSerializer(serializers.Serializer):
+    dimensions = serializers.ListField(child=serializers.CharField())
+    period = serializers.CharField(allow_null=True)
+    measures = serializers.ListField(child=serializers.CharField())
+    scope = serializers.ListField(child=serializers.CharField(), allow_null=True,
+                                  help_text="Organisations counted; null for the coalition.")
+    date_from = serializers.DateField(allow_null=True)
+    date_to = serializers.DateField(allow_null=True)
+    suppression_applied = serializers.BooleanField()
+    rows = ReportEntrySerializer(many=True)
+    totals = ReportEntrySerializer(many=True)
+
+
+class ServiceNumbersView(APIView):
+    required_scopes = [REPORTS_READ]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        summary="Service numbers, by up to three dimensions",
+        description="Counts from 1 to 10 (and complementary cells) are suppressed unless the "
+                    "numbers are your organisation's own. Add `format=csv` for CSV.",
+        parameters=[ServiceNumbersQuerySerializer],
+        responses={200: ServiceNumbersSerializer,
+                   (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request):
+        query = ServiceNumbersQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        spec = selectors.ReportSpec(
+            dimensions=tuple(params["dimensions"]), period=params["period"],
+            measures=tuple(params["measures"]), date_from=params.get("date_from"),
+            date_to=params.get("date_to"), fiscal_year=params.get("fiscal_year"),
+            organizations=tuple(params["organizations"]),
+            districts=tuple(params["districts"]), service_types=tuple(params["service_types"]))
+        report = selectors.service_numbers(request.auth, spec)
+        if request.accepted_renderer.format == "csv":
+            return Response({"table": presentation.report_table(report),
+                             "filename": "service-numbers.csv"})
+        return Response(presentation.report_as_dict(report))
+
+
+class BudgetQuerySerializer(serializers.Serializer):
+    org = serializers.SlugField(help_text="The grantee organisation's slug.")
+    fiscal_year = serializers.CharField(max_length=12, help_text="State fiscal year, e.g. 2017-18.")
+
+
+class BudgetLineSerializer(serializers.Serializer):
+    service_type = serializers.CharField(allow_null=True, help_text="null: all service types.")
+    district = serializers.CharField(allow_null=True, help_text="null: all districts.")
+    current = serializers.DictField()
+    previous = serializers.DictField()
+    change = serializers.DictField()
+
+
+class GrantLineSerializer(serializers.Serializer):
+    funder = serializers.CharField()
+    funder_name = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    service_types = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+
+
+class BudgetRequestSerializer(serializers.Serializer):
+    organization = serializers.CharField()
+    organization_name = serializers.CharField()
+    fiscal_year = serializers.CharField()
+    previous_fiscal_year = serializers.CharField()
+    suppression_applied = serializers.BooleanField()
+    measures = serializers.ListField(child=serializers.CharField())
+    grants = GrantLineSerializer(many=True)
+    grant_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cost_per_client_served = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                                      allow_null=True)
+    previous_grant_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    previous_cost_per_client_served = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                                               allow_null=True)
+    lines = BudgetLineSerializer(many=True)
+
+
+class BudgetRequestView(APIView):
+    required_scopes = [REPORTS_READ]
+    renderer_classes = [JSONRenderer, CSVRenderer, PrintableHTMLRenderer]
+
+    @extend_schema(
+        summary="Budget-request report for one grantee and one State fiscal year",
+        description="JSON, CSV (`Accept: text/csv` or `format=csv`) or a printable HTML page "
+                    "(`format=html`).",
+        parameters=[BudgetQuerySerializer],
+        responses={200: BudgetRequestSerializer,
+                   (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
+                   (200, "text/html"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request):
+        query = BudgetQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        budget = budget_module.budget_request(request.auth,
+                                              organization=query.validated_data["org"],
+                                              fiscal_year=query.validated_data["fiscal_year"])
+        data = presentation.budget_as_dict(budget)
+        fmt = request.accepted_renderer.format
+        if fmt == "csv":
+            return Response({"table": presentation.budget_table(budget),
+                             "filename": f"budget-request-{budget.organization.slug}-"
+                                         f"{budget.fiscal_year.split()[-1]}.csv"})
+        if fmt == "html":
+            header, rows = presentation.budget_table(budget)
+            return Response({"template": "reporting/budget_request.html",
+                             "context": {"budget": data, "header": header, "rows": rows}})
+        return Response(data)
+
+
+class ServiceEventSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    service_type = serializers.SlugField(source="service_type.code", default="know-your-rights")
+    district = serializers.IntegerField(source="district.number", required=False,
+                                        allow_null=True, min_value=1, max_value=63)
+    languages = serializers.ListField(child=serializers.CharField(max_length=3), required=False,
+                                      default=list, help_text="ISO 639 codes.")
+    kind = serializers.ChoiceField(choices=ServiceEventKind.choices)
+    attendance = serializers.IntegerField(min_value=0, max_value=1_000_000,
+                                          help_text="How many attended; no attendee data.")
+
+    class Meta:
+        model = ServiceEvent
+        fields = ["id", "organization", "kind", "title", "date", "district", "service_type",
+                  "languages", "attendance", "created_at", "updated_at"]
+        read_only_fields = ["id", "organization", "created_at", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["languages"] = [language.code for language in instance.languages.all()]
+        return data
+
+    def flat(self) -> dict:
+        """validated_data with the nested sources flattened to service input names."""
+        data = dict(self.validated_data)
+        if "service_type" in data:
+            data["service_type"] = data["service_type"]["code"]
+        if "district" in data:
+            data["district"] = (data["district"] or {}).get("number")
+        return data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Service events your organisation recorded"),
+    retrieve=extend_schema(summary="Get one service event"),
+    create=extend_schema(summary="Record a workshop, forum or clinic"),
+    partial_update=extend_schema(summary="Correct a service event"),
+    destroy=extend_schema(summary="Delete a service event"),
+)
+class ServiceEventViewSet(viewsets.ModelViewSet):
+    serializer_class = ServiceEventSerializer
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_scopes_by_action = {
+        "list": [REPORTS_READ], "retrieve": [REPORTS_READ], "create": [REFERRALS_WRITE],
+        "partial_update": [REFERRALS_WRITE], "destroy": [REFERRALS_WRITE],
+    }
+
+    def get_queryset(self):
+        return (ServiceEvent.objects.visible_to(self.request.auth)
+                .select_related("organization", "service_type", "district")
+                .prefetch_related(Prefetch("languages", queryset=Language.objects.order_by("code"))))
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.service_event_create(
+            principal=request.auth, data=services.ServiceEventInput(**serializer.flat()))
+        return Response(self.get_serializer(self.get_queryset().get(pk=event.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        event = services.service_event_update(principal=request.auth, event_id=kwargs["pk"],
+                                              changes=serializer.flat())
+        return Response(self.get_serializer(self.get_queryset().get(pk=event.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.service_event_delete(principal=request.auth, event_id=kwargs["pk"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GrantSerializer(serializers.ModelSerializer):
+    funder = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    grantee = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    service_types = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Grant
+        fields = ["id", "funder", "grantee", "fiscal_year", "amount", "service_types",
+                  "description"]
+        read_only_fields = fields
+
+
+@extend_schema_view(list=extend_schema(summary="Grants you make or receive"),
+                    retrieve=extend_schema(summary="Get one grant"))
+class GrantViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = GrantSerializer
+    required_scopes = [REPORTS_READ]
+
+    def get_queryset(self):
+        return (Grant.objects.visible_to(self.request.auth).select_related("funder", "grantee")
+                .prefetch_related("service_types"))
