@@ -5,13 +5,14 @@ from graphene import relay
 
 from .orgs import OrgsQuery
 from .referrals import ReferralsMutation, ReferralsQuery
+from .reporting import ReportingMutation, ReportingQuery
 
 
-class Query(OrgsQuery, ReferralsQuery, graphene.ObjectType):
+class Query(OrgsQuery, ReferralsQuery, ReportingQuery, graphene.ObjectType):
     node = relay.Node.Field()
 
 
-class Mutation(ReferralsMutation, graphene.ObjectType):
+class Mutation(ReferralsMutation, ReportingMutation, graphene.ObjectType):
     pass
 
 

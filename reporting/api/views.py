@@ -176,13 +176,22 @@ class BudgetRequestView(APIView):
         return Response(data)
 
 
+class LanguageCodesField(serializers.ListField):
+    """ISO 639 codes in, the related languages' codes out."""
+
+    child = serializers.CharField(max_length=3)
+
+    def to_representation(self, data):
+        return [language.code for language in data.all()]
+
+
 class ServiceEventSerializer(serializers.ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     service_type = serializers.SlugField(source="service_type.code", default="know-your-rights")
     district = serializers.IntegerField(source="district.number", required=False,
                                         allow_null=True, min_value=1, max_value=63)
-    languages = serializers.ListField(child=serializers.CharField(max_length=3), required=False,
-                                      default=list, help_text="ISO 639 codes.")
+    languages = LanguageCodesField(required=False, default=list, max_length=20,
+                                   help_text="ISO 639 codes.")
     kind = serializers.ChoiceField(choices=ServiceEventKind.choices)
     attendance = serializers.IntegerField(min_value=0, max_value=1_000_000,
                                           help_text="How many attended; no attendee data.")
@@ -192,11 +201,6 @@ class ServiceEventSerializer(serializers.ModelSerializer):
         fields = ["id", "organization", "kind", "title", "date", "district", "service_type",
                   "languages", "attendance", "created_at", "updated_at"]
         read_only_fields = ["id", "organization", "created_at", "updated_at"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["languages"] = [language.code for language in instance.languages.all()]
-        return data
 
     def flat(self) -> dict:
         """validated_data with the nested sources flattened to service input names."""
