@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -84,13 +85,16 @@ INSTALLED_APPS = [
     "orgs",
     "referrals",
     "reporting",
+    "audit",
     "schema",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "config.errors.APIErrorMiddleware",
+    "audit.middleware.AuditMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,7 +145,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic's target in production; while developing, assets come from the apps.
+STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -157,6 +162,29 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 LOGIN_URL = "/accounts/login/"
 
+# --- Limits ---------------------------------------------------------------------
+# Request bodies over this are refused with 413 before they are parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 256 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
+
+# Shared by the API rate limits; set REDIS_URL so that every worker counts together.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- CORS: browsers may call the API only from these origins -------------------
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api|graphql|o)/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "if-match",
+                      "if-none-match"]
+CORS_EXPOSE_HEADERS = ["etag", "location", "retry-after", "idempotent-replayed"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -167,9 +195,22 @@ LOGGING = {
     },
 }
 
+# --- Protected identifiers ------------------------------------------------
+# Fernet keys for A-Numbers and dates of birth, newest first; NOT the SECRET_KEY.
+# Make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+if not FIELD_ENCRYPTION_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production needs FIELD_ENCRYPTION_KEYS (comma-separated Fernet keys, "
+            "newest first); see config/settings.py for how to make one.")
+    # Development and tests only.
+    FIELD_ENCRYPTION_KEYS = ["ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE="]
+
 # --- HTTPS and cookies (production) ---------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -233,6 +274,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.errors.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApplicationRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"application": os.environ.get("API_RATE_LIMIT", "1200/min")},
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("orgs.api.urls")),
     path("", include("referrals.api.urls")),
     path("", include("reporting.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 urlpatterns = [

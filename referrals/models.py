@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from orgs.models import Language, OAuthApplication, Organization, SenateDistrict, ServiceType
 
+from .fields import EncryptedCharField, EncryptedDateField
+
 
 class Status(models.TextChoices):
     REQUESTED = "requested", "Requested"
@@ -105,7 +107,7 @@ class Client(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     preferred_languages = models.ManyToManyField(Language, blank=True, related_name="+")
@@ -114,8 +116,10 @@ class Client(models.Model):
         help_text="The first preferred language; reports group clients by it.")
     contact_preference = models.CharField(max_length=20, choices=ContactPreference.choices,
                                           default=ContactPreference.PHONE)
-    a_number = models.CharField(max_length=9, blank=True, validators=[a_number_validator],
-                                help_text="Optional Alien Registration Number, 8 or 9 digits.")
+    a_number = EncryptedCharField(max_length=9, null=True, blank=True,
+                                  validators=[a_number_validator],
+                                  help_text="Optional Alien Registration Number, 8 or 9 "
+                                            "digits; encrypted at rest.")
     created_by_org = models.ForeignKey(Organization, on_delete=models.PROTECT,
                                        related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

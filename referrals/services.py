@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.context import record_write
+from audit.models import Action
 from config.errors import DomainError, NotFound
 from orgs.auth import Principal
 from orgs.models import Language, Organization, SenateDistrict, ServiceType
@@ -32,6 +34,7 @@ from .models import (
     ReferralOutcome,
     Status,
 )
+from .selectors import by_id
 
 SENDER = "sender"
 RECEIVER = "receiver"
@@ -147,7 +150,7 @@ def _visible_referral(principal: Principal, referral_id, *, lock: bool = False) 
     queryset = Referral.objects.visible_to(principal)
     if lock:
         queryset = queryset.select_for_update(of=("self",))
-    referral = queryset.filter(pk=referral_id).first()
+    referral = by_id(queryset, referral_id)
     if referral is None:
         raise NotFound("No referral with this id is visible to your organisation.")
     return referral
@@ -155,7 +158,7 @@ def _visible_referral(principal: Principal, referral_id, *, lock: bool = False) 
 
 def visible_client(principal: Principal, client_id) -> Client:
     _require_casework(principal)
-    client = Client.objects.visible_to(principal).filter(pk=client_id).first()
+    client = by_id(Client.objects.visible_to(principal), client_id)
     if client is None:
         raise NotFound("No client with this id is visible to your organisation.")
     return client
@@ -212,6 +215,7 @@ def client_create(*, principal: Principal, data: ClientInput) -> Client:
     _full_clean(client, exclude=["created_by_org"])
     client.save()
     client.preferred_languages.set(languages)
+    record_write(principal, Action.CREATE, "client", [client.pk], "client_create")
     return client
 
 
@@ -222,11 +226,13 @@ def _consent_create(principal: Principal, client: Client, shared_with: Organizat
     if captured_at > timezone.now():
         raise DomainError("validation_error", "Consent cannot be captured in the future.",
                           field="consent.captured_at")
-    return Consent.objects.create(
+    consent = Consent.objects.create(
         client=client, shared_with=shared_with, method=data.method,
         captured_by_org=principal.organization, captured_by_user=principal.user,
         captured_by_application=principal.application, captured_at=captured_at,
     )
+    record_write(principal, Action.UPDATE, "client", [client.pk], "consent_record")
+    return consent
 
 
 @transaction.atomic
@@ -239,13 +245,14 @@ def consent_record(*, principal: Principal, client_id, shared_with: str,
 @transaction.atomic
 def consent_revoke(*, principal: Principal, client_id, consent_id) -> Consent:
     client = visible_client(principal, client_id)
-    consent = Consent.objects.select_for_update().filter(pk=consent_id, client=client).first()
+    consent = by_id(Consent.objects.select_for_update().filter(client=client), consent_id)
     if consent is None:
         raise NotFound("No such consent for this client.")
     if consent.revoked_at is None:
         consent.revoked_at = timezone.now()
         consent.revoked_by_org = principal.organization
         consent.save(update_fields=["revoked_at", "revoked_by_org"])
+        record_write(principal, Action.UPDATE, "client", [client.pk], "consent_revoke")
     return consent
 
 
@@ -307,6 +314,7 @@ def _new_referral(principal: Principal, *, client: Client, receiver: Organizatio
         created_at=now, updated_at=now,
     )
     _event(referral, principal, EventKind.CREATED, "", at=now)
+    record_write(principal, Action.CREATE, "referral", [referral.pk], "referral_create")
     return referral
 
 
@@ -395,6 +403,8 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
         [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
          for o in outcomes])
     _event(referral, principal, kind, from_status, reason, at=now)
+    record_write(principal, Action.UPDATE, "referral", [referral.pk],
+                 "referral_forward" if kind == EventKind.FORWARDED else "referral_transition")
     return referral
 
 
@@ -459,4 +469,5 @@ def referral_note_add(*, principal: Principal, referral_id, text: str) -> Referr
     Referral.objects.filter(pk=referral.pk).update(updated_at=now)
     referral.updated_at = now
     _event(referral, principal, EventKind.NOTE_ADDED, referral.status, at=now)
+    record_write(principal, Action.UPDATE, "referral", [referral.pk], "referral_note_add")
     return note

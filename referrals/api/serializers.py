@@ -18,13 +18,30 @@ from ..models import (
     Status,
     a_number_validator,
 )
+from audit.context import note_read
+
 from ..presentation import contact_details_visible
+
+
+class AuditedReadMixin:
+    """Notes each client-data object it renders in the request's audit trail."""
+
+    audit_type = "referral"
+
+    def audit_id(self, obj):
+        return obj.pk
+
+    def to_representation(self, instance):
+        note_read(self.audit_type, self.audit_id(instance))
+        return super().to_representation(instance)
 
 # --- output -----------------------------------------------------------------------
 
 
-class ClientSummarySerializer(serializers.ModelSerializer):
+class ClientSummarySerializer(AuditedReadMixin, serializers.ModelSerializer):
     """A client as shown on a referral: what the receiving organisation needs to act."""
+
+    audit_type = "client"
 
     preferred_languages = serializers.SerializerMethodField()
     primary_language = serializers.SlugRelatedField(
@@ -71,7 +88,7 @@ class OutcomeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReferralSerializer(serializers.ModelSerializer):
+class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
     sending_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     receiving_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     service_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -96,7 +113,10 @@ class ReferralSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(AuditedReadMixin, serializers.ModelSerializer):
+    def audit_id(self, obj):
+        return obj.referral_id
+
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     actor_user = serializers.SerializerMethodField()
     actor_application = serializers.SerializerMethodField()
@@ -114,7 +134,10 @@ class EventSerializer(serializers.ModelSerializer):
         return obj.actor_application.name if obj.actor_application else None
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(AuditedReadMixin, serializers.ModelSerializer):
+    def audit_id(self, obj):
+        return obj.referral_id
+
     author_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     author_user = serializers.SerializerMethodField()
 
@@ -127,7 +150,12 @@ class NoteSerializer(serializers.ModelSerializer):
         return obj.author_user.get_username() if obj.author_user else None
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(AuditedReadMixin, serializers.ModelSerializer):
+    audit_type = "client"
+
+    def audit_id(self, obj):
+        return obj.client_id
+
     shared_with = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     captured_by_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     active = serializers.BooleanField(read_only=True)

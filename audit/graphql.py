@@ -1,0 +1,18 @@
+"""Graphene middleware noting which client-data objects a GraphQL response holds."""
+
+from referrals.models import Client, Consent, Referral, ReferralEvent, ReferralNote
+
+from . import context
+
+
+class AuditReadsMiddleware:
+    def resolve(self, next, root, info, **args):
+        if isinstance(root, Referral):
+            context.note_read("referral", root.pk)
+        elif isinstance(root, Client):
+            context.note_read("client", root.pk)
+        elif isinstance(root, (ReferralEvent, ReferralNote)):
+            context.note_read("referral", root.referral_id)
+        elif isinstance(root, Consent):
+            context.note_read("client", root.client_id)
+        return next(root, info, **args)

@@ -1,0 +1,40 @@
+"""Audit every API request that reads client data; fail closed when the audit
+trail cannot be written (the data is not sent)."""
+
+from django.db import DatabaseError
+
+from config.errors import database_unavailable
+
+from . import context
+from .models import Channel
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/graphql"):
+            channel = Channel.GRAPHQL
+        elif request.path.startswith("/api/"):
+            channel = Channel.REST
+        else:
+            return self.get_response(request)
+        token = context.begin(channel, f"{request.method} {request.path}"[:200])
+        try:
+            response = self.get_response(request)
+            collected = context.current()
+        finally:
+            context.end(token)
+        if collected.reads and response.status_code < 400:
+            try:
+                context.flush_reads(getattr(request, "principal", None), collected)
+            except DatabaseError:
+                return database_unavailable(request)
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is not None and match.view_name and not request.path.startswith("/graphql"):
+            context.set_operation(f"{request.method} {match.view_name}")
+        return None

@@ -1,0 +1,30 @@
+"""Encrypted model fields for protected identifiers (A-Number, date of birth).
+
+django-fernet-encrypted-fields does the work (Fernet, MultiFernet rotation); its
+keys are derived from SECRET_KEY, so these subclasses take theirs from
+FIELD_ENCRYPTION_KEYS instead: a list of Fernet keys, the first one current.
+Rotate by putting a new key first and running `manage.py rotate_field_keys`."""
+
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+from django.utils.functional import cached_property
+from encrypted_fields import fields
+
+
+class FieldKeysMixin:
+    @cached_property
+    def keys(self) -> list[bytes]:
+        return [key.encode() if isinstance(key, str) else key
+                for key in settings.FIELD_ENCRYPTION_KEYS]
+
+    @cached_property
+    def f(self) -> MultiFernet:
+        return MultiFernet([Fernet(key) for key in self.keys])
+
+
+class EncryptedCharField(FieldKeysMixin, fields.EncryptedCharField):
+    pass
+
+
+class EncryptedDateField(FieldKeysMixin, fields.EncryptedDateField):
+    pass

@@ -1,0 +1,112 @@
+"""Validation rules that keep one GraphQL request cheap: depth, aliases and an
+estimated cost, checked before anything runs. Written on graphql-core's
+ValidationRule; fragments are followed once each, so cycles cannot loop."""
+
+from __future__ import annotations
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    ValidationRule,
+)
+
+DEFAULT_LIST_SIZE = 10  # assumed length of a plain list field
+
+
+def _unwrap(graphql_type):
+    is_list = False
+    while isinstance(graphql_type, (GraphQLNonNull, GraphQLList)):
+        if isinstance(graphql_type, GraphQLList):
+            is_list = True
+        graphql_type = graphql_type.of_type
+    return graphql_type, is_list
+
+
+def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_size: int):
+    """A ValidationRule class enforcing the limits (codes: query_too_deep,
+    too_many_aliases, query_too_costly)."""
+
+    class QueryLimitsRule(ValidationRule):
+        def __init__(self, context):
+            super().__init__(context)
+            self.fragments = {
+                d.name.value: d for d in context.document.definitions
+                if getattr(d, "kind", None) == "fragment_definition"}
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_):
+            schema = self.context.schema
+            root = {"query": schema.query_type, "mutation": schema.mutation_type,
+                    "subscription": schema.subscription_type}[node.operation.value]
+            self.aliases = 0
+            self.max_seen_depth = 0
+            cost = self._cost(node.selection_set, root, 1, set())
+            if self.max_seen_depth > max_depth:
+                self.report_error(GraphQLError(
+                    f"The query is {self.max_seen_depth} levels deep; the limit is {max_depth}.",
+                    node, extensions={"code": "query_too_deep"}))
+            elif self.aliases > max_aliases:
+                self.report_error(GraphQLError(
+                    f"The query uses {self.aliases} aliases; the limit is {max_aliases}.",
+                    node, extensions={"code": "too_many_aliases"}))
+            elif cost > max_cost:
+                self.report_error(GraphQLError(
+                    f"The query's estimated cost is {cost}; the limit is {max_cost}. Ask for "
+                    "fewer items (first/last) or fewer nested lists.",
+                    node, extensions={"code": "query_too_costly"}))
+            return self.SKIP
+
+        def _multiplier(self, field_node: FieldNode, field_type, is_list: bool) -> int:
+            if getattr(field_type, "name", "").endswith("Connection"):
+                for argument in field_node.arguments or ():
+                    if argument.name.value in ("first", "last"):
+                        if isinstance(argument.value, IntValueNode):
+                            return max(1, min(int(argument.value.value), page_size))
+                        return page_size  # a variable: assume the most
+                return page_size
+            return DEFAULT_LIST_SIZE if is_list else 1
+
+        def _cost(self, selection_set, parent_type, depth: int, seen_fragments: set) -> int:
+            if selection_set is None:
+                return 0
+            self.max_seen_depth = max(self.max_seen_depth, depth)
+            if depth > max_depth + 1:
+                return 0  # already too deep; stop walking
+            total = 0
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    if selection.alias is not None:
+                        self.aliases += 1
+                    field_type = None
+                    if isinstance(parent_type, GraphQLObjectType) or hasattr(parent_type, "fields"):
+                        definition = parent_type.fields.get(selection.name.value)
+                        if definition is not None:
+                            field_type = definition.type
+                    named, is_list = _unwrap(field_type) if field_type is not None else (None, False)
+                    children = self._cost(selection.selection_set, named, depth + 1,
+                                          seen_fragments) if selection.selection_set else 0
+                    total += 1 + self._multiplier(selection, named, is_list) * children
+                elif isinstance(selection, InlineFragmentNode):
+                    condition = selection.type_condition
+                    fragment_type = (self.context.schema.get_type(condition.name.value)
+                                     if condition else parent_type)
+                    total += self._cost(selection.selection_set, fragment_type, depth,
+                                        seen_fragments)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is None or name in seen_fragments:
+                        continue  # unknown or cyclic: the spec's rules report it
+                    fragment_type = self.context.schema.get_type(
+                        fragment.type_condition.name.value)
+                    total += self._cost(fragment.selection_set, fragment_type, depth,
+                                        seen_fragments | {name})
+            return total
+
+    return QueryLimitsRule
