@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -21,6 +22,15 @@ from orgs.models import Language, Organization, SenateDistrict, ServiceType
 from orgs.selectors import organization_list
 
 from .models import Client, Referral, ReferralEvent, ReferralNote, ReferralOutcome
+
+
+def by_id(queryset: QuerySet, pk):
+    """The row of ``queryset`` with this id, or None. A URL id that is no UUID
+    names no row (rather than raising, which would be a 500)."""
+    try:
+        return queryset.filter(pk=pk).first()
+    except ValidationError:
+        return None
 
 
 def referral_list(principal, *, with_events: bool = False, with_org_details: bool = False,
@@ -63,7 +73,7 @@ def client_list(principal) -> QuerySet[Client]:
 
 
 def referral_events(principal, referral_id) -> QuerySet[ReferralEvent]:
-    referral = Referral.objects.visible_to(principal).filter(pk=referral_id).first()
+    referral = by_id(Referral.objects.visible_to(principal), referral_id)
     if referral is None:
         raise NotFound("No referral with this id is visible to your organisation.")
     return ReferralEvent.objects.filter(referral=referral).select_related(
@@ -71,7 +81,7 @@ def referral_events(principal, referral_id) -> QuerySet[ReferralEvent]:
 
 
 def referral_notes(principal, referral_id) -> QuerySet[ReferralNote]:
-    referral = Referral.objects.visible_to(principal).filter(pk=referral_id).first()
+    referral = by_id(Referral.objects.visible_to(principal), referral_id)
     if referral is None:
         raise NotFound("No referral with this id is visible to your organisation.")
     return ReferralNote.objects.filter(referral=referral).select_related(
