@@ -83,6 +83,8 @@ class EventKind(models.TextChoices):
     NOTE_ADDED = "note_added", "Note added"
 
 
+ERASED = "[erased]"
+
 a_number_validator = RegexValidator(r"^\d{8,9}$", "An A-Number has 8 or 9 digits.",
                                     code="invalid_a_number")
 
@@ -124,6 +126,8 @@ class Client(models.Model):
                                        related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the client's personal data was erased on request.")
 
     objects = ClientQuerySet.as_manager()
 

@@ -19,6 +19,7 @@ from orgs.auth import Principal
 from orgs.models import Language, Organization, SenateDistrict, ServiceType
 
 from .models import (
+    ERASED,
     TERMINAL_STATUSES,
     Client,
     Consent,
@@ -256,6 +257,38 @@ def consent_revoke(*, principal: Principal, client_id, consent_id) -> Consent:
     return consent
 
 
+@transaction.atomic
+def client_erase(*, principal: Principal, client_id) -> Client:
+    """Erase a client's personal data on request: names, contact details, protected
+    identifiers and every free text about them go; the referral skeletons stay, so
+    that every count and report is unchanged. Allowed to the organisation that
+    recorded the client and to coalition admins."""
+    client = visible_client(principal, client_id)
+    if client.created_by_org_id != principal.organization.pk and not principal.is_coalition_admin:
+        raise DomainError("not_client_creator", "Only the organisation that recorded this "
+                          "client (or a coalition admin) may erase it.", status=403)
+    if client.erased_at is not None:
+        return client
+    now = timezone.now()
+    client.given_name = client.family_name = ERASED
+    client.date_of_birth = None
+    client.a_number = None
+    client.phone = client.email = ""
+    client.contact_preference = ContactPreference.DO_NOT_CONTACT
+    client.erased_at = now
+    client.save()
+    # The primary language stays: reports count clients by it.
+    client.preferred_languages.clear()
+    referrals = Referral.objects.filter(client=client)
+    referrals.update(summary="", updated_at=now)
+    referrals.exclude(status_reason="").update(status_reason=ERASED)
+    ReferralNote.objects.filter(referral__in=referrals).update(text=ERASED)
+    ReferralEvent.objects.filter(referral__in=referrals).exclude(reason="").update(
+        reason=ERASED)
+    record_write(principal, Action.ERASE, "client", [client.pk], "client_erase")
+    return client
+
+
 def _require_consent(client: Client, receiver: Organization) -> None:
     if not Consent.objects.filter(client=client, shared_with=receiver,
                                   revoked_at__isnull=True).exists():
@@ -335,6 +368,9 @@ def referral_create(*, principal: Principal, receiving_org: str, service_type: s
     district_obj = _district(district, principal.organization)
     client_obj = (visible_client(principal, client_id) if client_id is not None
                   else client_create(principal=principal, data=client))
+    if client_obj.erased_at is not None:
+        raise DomainError("client_erased", "This client's data was erased; record the person "
+                          "again if they come back.", field="client_id")
     return _new_referral(principal, client=client_obj, receiver=receiver, service=service,
                          priority=priority, needed_by=needed_by,
                          intake_channel=intake_channel, summary=summary, consent=consent,

@@ -102,7 +102,7 @@ class ClientType(DjangoObjectType):
         model = Client
         name = "Client"
         fields = ("id", "given_name", "family_name", "date_of_birth", "a_number",
-                  "created_at", "updated_at")
+                  "created_at", "updated_at", "erased_at")
         filterset_class = ClientFilterSet
         use_connection = True
 
@@ -545,6 +545,21 @@ class RevokeConsent(graphene.Mutation):
             principal=principal, client_id=client_id, consent_id=consent_id))
 
 
+class EraseClient(graphene.Mutation):
+    """Erase a client's personal data; referral skeletons and reports stay."""
+
+    class Arguments:
+        id = graphene.UUID(required=True)
+
+    client = graphene.Field(ClientType, required=True)
+
+    @staticmethod
+    def mutate(root, info, id):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        client = services.client_erase(principal=principal, client_id=id)
+        return EraseClient(client=selectors.client_list(principal).get(pk=client.pk))
+
+
 class ReferralsMutation(graphene.ObjectType):
     create_referral = CreateReferral.Field()
     transition_referral = TransitionReferral.Field()
@@ -553,3 +568,4 @@ class ReferralsMutation(graphene.ObjectType):
     create_client = CreateClient.Field()
     record_consent = RecordConsent.Field()
     revoke_consent = RevokeConsent.Field()
+    erase_client = EraseClient.Field()

@@ -50,6 +50,8 @@ class AuditRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     required_scopes = [ADMIN]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return AuditRecord.objects.none()
         return audit_records(self.request.auth)
 
     def list(self, request, *args, **kwargs):

@@ -77,7 +77,8 @@ class ClientSerializer(ClientSummarySerializer):
 
     class Meta(ClientSummarySerializer.Meta):
         fields = ClientSummarySerializer.Meta.fields + [
-            "date_of_birth", "a_number", "created_by_org", "created_at", "updated_at"]
+            "date_of_birth", "a_number", "created_by_org", "created_at", "updated_at",
+            "erased_at"]
         read_only_fields = fields
 
 

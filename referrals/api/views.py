@@ -231,7 +231,7 @@ class ClientViewSet(viewsets.GenericViewSet):
     required_scopes_by_action = {
         "list": [REFERRALS_READ], "retrieve": [REFERRALS_READ], "consents": [REFERRALS_READ],
         "create": [REFERRALS_WRITE], "add_consent": [REFERRALS_WRITE],
-        "revoke_consent": [REFERRALS_WRITE],
+        "revoke_consent": [REFERRALS_WRITE], "destroy": [REFERRALS_WRITE],
     }
 
     def get_queryset(self):
@@ -256,6 +256,17 @@ class ClientViewSet(viewsets.GenericViewSet):
         response = Response(self.get_serializer(client).data, status=status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/clients/{client.pk}/"
         return response
+
+    @extend_schema(
+        summary="Erase a client's personal data",
+        description="Names, contact details, A-Number, date of birth and every note or reason "
+                    "text about the client are erased; referral skeletons stay, so reports are "
+                    "unchanged. For the organisation that recorded the client, or a coalition "
+                    "admin. Repeating it is harmless.",
+        request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        services.client_erase(principal=principal_of(request), client_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="The client's consents", responses={200: ConsentSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
