@@ -3,12 +3,13 @@
 import graphene
 from graphene import relay
 
+from .audit import AuditQuery
 from .orgs import OrgsQuery
 from .referrals import ReferralsMutation, ReferralsQuery
 from .reporting import ReportingMutation, ReportingQuery
 
 
-class Query(OrgsQuery, ReferralsQuery, ReportingQuery, graphene.ObjectType):
+class Query(OrgsQuery, ReferralsQuery, ReportingQuery, AuditQuery, graphene.ObjectType):
     node = relay.Node.Field()
 
 
