@@ -16,6 +16,13 @@ from orgs.services import coalition_seed, oauth_client_create
 CASEWORK_SCOPES = "orgs:read referrals:read referrals:write reports:read"
 
 
+@pytest.fixture(autouse=True)
+def fast_client_secret_hashing(settings):
+    """Client secrets and passwords are hashed with the first PASSWORD_HASHERS entry;
+    PBKDF2 costs ~0.3 s a secret. MD5 is still a real hash, and fine for tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def coalition(db):
     """The seeded coalition directory (see orgs/coalition.py)."""

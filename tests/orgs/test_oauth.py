@@ -9,6 +9,8 @@ import secrets
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
 from django.test import Client, RequestFactory
 from oauth2_provider.models import get_access_token_model
 
@@ -359,7 +361,7 @@ def test_an_anonymous_visitor_is_sent_to_log_in(web_app):
     response = authorize(Client(), web_app, challenge)
 
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith(resolve_url(settings.LOGIN_URL) + "?next=/o/authorize/")
 
 
 def test_refresh_tokens_rotate_and_a_reused_one_revokes_the_family(web_app, member):
