@@ -46,6 +46,18 @@ def set_operation(operation: str) -> None:
         context.operation = operation[:200]
 
 
+def note_root_field(operation_type: str, field_name: str) -> None:
+    """GraphQL: name the operation after its root fields, e.g. "query referrals,client"."""
+    context = _current.get()
+    if context is None:
+        return
+    prefix = f"{operation_type} "
+    if not context.operation.startswith(prefix):
+        context.operation = prefix + field_name
+    elif field_name not in context.operation[len(prefix):].split(","):
+        context.operation = f"{context.operation},{field_name}"[:200]
+
+
 def note_read(object_type: str, object_id) -> None:
     """Remember that this request returned an object of client data."""
     context = _current.get()

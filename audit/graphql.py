@@ -7,6 +7,8 @@ from . import context
 
 class AuditReadsMiddleware:
     def resolve(self, next, root, info, **args):
+        if info.path.prev is None:
+            context.note_root_field(info.operation.operation.value, info.field_name)
         if isinstance(root, Referral):
             context.note_read("referral", root.pk)
         elif isinstance(root, Client):

@@ -10,15 +10,19 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene.relay import Connection
 from graphene.utils.str_converters import to_camel_case
-from graphene.validation import DisableIntrospection, depth_limit_validator
+from django.db import InterfaceError, OperationalError
+from graphene.validation import DisableIntrospection
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import GraphQLError, GraphQLSyntaxError, get_named_type, specified_rules
 
+from audit.graphql import AuditReadsMiddleware
 from config.errors import DomainError
+from config.throttling import check_application_rate
 from orgs.auth import InvalidToken, authenticate_request
 
 from .errors import CoalitionError
+from .limits import query_limits_rule
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +30,9 @@ logger = logging.getLogger(__name__)
 def validation_rules() -> tuple:
     # Start from the spec's rules: passing only extra rules would replace them.
     rules = list(specified_rules)
-    rules.append(depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH))
+    rules.append(query_limits_rule(
+        max_depth=settings.GRAPHQL_MAX_DEPTH, max_aliases=settings.GRAPHQL_MAX_ALIASES,
+        max_cost=settings.GRAPHQL_MAX_COST, page_size=settings.API_MAX_PAGE_SIZE))
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(DisableIntrospection)
     return tuple(rules)
@@ -89,13 +95,21 @@ def _error_body(message: str, code: str) -> bytes:
     return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
 
 
+def _error_response(status: int, message: str, code: str, **headers) -> HttpResponse:
+    response = HttpResponse(_error_body(message, code), status=status,
+                            content_type="application/json")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class CoalitionGraphQLView(GraphQLView):
     def __init__(self, **kwargs):
         kwargs.setdefault("graphiql", settings.GRAPHIQL_ENABLED)
         kwargs.setdefault("validation_rules", validation_rules())
-        kwargs.setdefault("middleware",
-                          [*graphene_settings.MIDDLEWARE, ConnectionArgumentsMiddleware()])
+        kwargs.setdefault("middleware", [*graphene_settings.MIDDLEWARE,
+                                         ConnectionArgumentsMiddleware(), AuditReadsMiddleware()])
         super().__init__(**kwargs)
 
     def dispatch(self, request, *args, **kwargs):
@@ -110,20 +124,52 @@ class CoalitionGraphQLView(GraphQLView):
                 "Send an OAuth2 bearer token: Authorization: Bearer <token>.",
                 "not_authenticated",
             )
+        wait = check_application_rate(request)
+        if wait is not None:
+            return _error_response(429, "Too many requests for this application; retry later.",
+                                   "rate_limited", Retry_After=str(max(1, round(wait))))
+        too_big = self._oversized(request)
+        if too_big is not None:
+            return too_big
         return super().dispatch(request, *args, **kwargs)
 
     @staticmethod
+    def _oversized(request) -> HttpResponse | None:
+        """Refuse documents over the size limit before reading or parsing them."""
+        limit = settings.GRAPHQL_MAX_DOCUMENT_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE or len(
+                request.META.get("QUERY_STRING", "")) > limit:
+            return _error_response(413, "The request is too large.", "payload_too_large")
+        return None
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name,
+                                show_graphiql=False):
+        if query and len(query) > settings.GRAPHQL_MAX_DOCUMENT_BYTES:
+            raise HttpError(HttpResponse(status=413), message=(
+                f"The query document is over {settings.GRAPHQL_MAX_DOCUMENT_BYTES} characters."))
+        result = super().execute_graphql_request(request, data, query, variables,
+                                                 operation_name, show_graphiql)
+        # A database outage is not the client's error: let it become a 503.
+        for error in (result.errors or []) if result else []:
+            original = getattr(error, "original_error", None)
+            if isinstance(original, (OperationalError, InterfaceError)):
+                raise original
+        return result
+
+    @staticmethod
     def _unauthorized(message: str, code: str) -> HttpResponse:
-        response = HttpResponse(_error_body(message, code), status=401,
-                                content_type="application/json")
-        response["WWW-Authenticate"] = 'Bearer realm="coalition"'
-        return response
+        return _error_response(401, message, code, WWW_Authenticate='Bearer realm="coalition"')
 
     @staticmethod
     def format_error(error):
         if isinstance(error, HttpError):
             status = error.response.status_code
-            code = {405: "method_not_allowed"}.get(status, "bad_request")
+            code = {405: "method_not_allowed", 413: "payload_too_large"}.get(status,
+                                                                             "bad_request")
             message = error.message if hasattr(error, "message") else str(error)
             return {"message": message, "extensions": {"code": code}}
         if isinstance(error, GraphQLError):

@@ -96,10 +96,16 @@ def test_a_database_outage_is_503_with_retry_after(token):
 def test_an_oversized_graphql_body_is_refused_as_the_clients_error(token):
     response = APIClient(token).graphql("{ serviceTypes { code } }" + " " * 2000)
 
-    # graphene-django reads the body itself and answers 400, not the middleware's 413.
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"]["code"] == "bad_request"
-    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["errors"][0]["message"]
+    # Refused from Content-Length, before the body is read or parsed.
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "payload_too_large"
+
+
+def test_an_oversized_graphql_document_is_refused(token):
+    query = "{ serviceTypes { code } }" + " " * 25000
+    response = APIClient(token).graphql(query)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "payload_too_large"
 
 
 class TestMiddleware:
