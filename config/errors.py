@@ -158,6 +158,8 @@ def problem_exception_handler(exc, context):
 
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
+    if getattr(exc, "www_authenticate", None):
+        response["WWW-Authenticate"] = exc.www_authenticate
     return response
 
 

@@ -111,6 +111,9 @@ class PrincipalAuthentication(BaseAuthentication):
         return (principal.user, principal)
 
     def authenticate_header(self, request):
+        # RFC 6750 section 3: say why a token that was sent is refused.
+        if _bearer_present(request._request):
+            return f'Bearer realm="{self.www_authenticate_realm}", error="invalid_token"'
         return f'Bearer realm="{self.www_authenticate_realm}"'
 
 
@@ -139,7 +142,8 @@ class HasScopes(BasePermission):
         if required is None:
             return False
         if not principal.has_scopes(*required):
-            raise InsufficientScope(
-                f"This operation needs the scope(s): {' '.join(required)}."
-            )
+            exc = InsufficientScope(f"This operation needs the scope(s): {' '.join(required)}.")
+            exc.www_authenticate = (f'Bearer realm="coalition", error="insufficient_scope", '
+                                    f'scope="{" ".join(required)}"')
+            raise exc
         return True

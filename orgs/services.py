@@ -59,10 +59,12 @@ def coalition_seed() -> dict[str, int]:
             "address_city": spec.get("address_city", ""),
             "active": True,
         })
-        touched |= _sync_m2m(org.senate_districts, [districts[n] for n in spec["districts"]])
-        touched |= _sync_m2m(org.languages, [languages[c] for c in spec["languages"]])
-        touched |= _sync_m2m(org.service_types, [services[c] for c in spec["services"]])
-        changed["organizations"] += touched
+        relinked = _sync_m2m(org.senate_districts, [districts[n] for n in spec["districts"]])
+        relinked |= _sync_m2m(org.languages, [languages[c] for c in spec["languages"]])
+        relinked |= _sync_m2m(org.service_types, [services[c] for c in spec["services"]])
+        if relinked and not touched:
+            org.save(update_fields=["updated_at"])
+        changed["organizations"] += touched or relinked
     return changed
 
 

@@ -127,12 +127,7 @@ def test_docs_pages_load_their_scripts_from_our_static_files(db, path):
         assert src.startswith("/static/")
 
 
-@pytest.mark.parametrize("path", [
-    "/api/docs/",
-    pytest.param("/api/redoc/", marks=pytest.mark.xfail(strict=True, reason=(
-        "drf-spectacular's redoc.html links Google Fonts (fonts.googleapis.com); fixing it "
-        "needs a template override wired in config/urls.py or TEMPLATES, out of bounds here"))),
-])
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
 def test_docs_pages_link_no_external_stylesheets(db, path):
     for href in assets(path).links:
         assert not EXTERNAL.match(href), f"{path} links an external resource: {href}"
