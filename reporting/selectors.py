@@ -95,7 +95,8 @@ class Entry:
     suppressed: set = field(default_factory=set)
 
     def is_total(self) -> bool:
-        return any(v is None for v in self.key)
+        # With no dimensions the one entry is the grand total, kept even when zero.
+        return not self.key or any(v is None for v in self.key)
 
 
 @dataclass
@@ -176,6 +177,12 @@ def _period_expression(period: str, field_name: str):
 def _period_label(period: str, value) -> str:
     if value is None:
         return UNKNOWN
+    # The medians' raw SQL returns driver values, not ORM ones: numeric years on
+    # PostgreSQL, text dates on SQLite.
+    if period in ("year", "sfy", "nycfy"):
+        value = int(value)
+    elif isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if period == "month":
         return f"{value:%Y-%m}"
     if period == "quarter":

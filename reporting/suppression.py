@@ -133,9 +133,15 @@ def suppress(values: dict[Key, int], values_by_dim: list[list[Hashable]]) -> set
                         changed = True
         # Then the exact test; hide one more entry beside each value still derivable.
         leaks = _determined(sorted(hidden, key=repr), eqs)
-        if not leaks:
+        pinned = [eq for eq in eqs if _pins_ones(eq, hidden, values)]
+        if not leaks and not pinned:
             return hidden
         added = False
+        for eq in pinned:
+            partner = _partner_in(eq, hidden, values)
+            if partner is not None:
+                hidden.add(partner)
+                added = True
         for key in sorted(leaks, key=repr):
             partner = cheapest_partner(by_member[key])
             if partner is not None:
@@ -148,6 +154,13 @@ def suppress(values: dict[Key, int], values_by_dim: list[list[Hashable]]) -> set
             if partner is None:
                 return hidden
             hidden.add(partner)
+
+
+def _pins_ones(eq: list[Key], hidden: set[Key], values: dict[Key, int]) -> bool:
+    """A hidden entry is never 0, so hidden parts that are all 1 under a published
+    total are pinned: the total minus the published parts equals their number."""
+    parts = [key for key in eq[1:] if key in hidden]
+    return eq[0] not in hidden and bool(parts) and all(values[key] == 1 for key in parts)
 
 
 def _partner_in(eq: list[Key], hidden: set[Key], values: dict[Key, int]) -> Key | None:
