@@ -40,10 +40,12 @@ test: $(VENV)/.installed-dev
 	@$(MAKE) --no-print-directory test-postgres
 	@$(MAKE) --no-print-directory test-sqlite
 
+# --dist loadfile: the tests of one file share a worker, so each tests/live module
+# starts its server (and database) once.
 test-postgres: $(VENV)/.installed-dev
 	@if $(BIN)/python tests/pg_reachable.py "$(PG_URL)"; then \
 		echo "==> test suite on PostgreSQL ($(PG_URL))"; \
-		DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest -n $(TEST_WORKERS) -p no:cacheprovider; \
+		DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL at $(PG_URL) is unreachable and REQUIRE_POSTGRES is set."; exit 1; \
 	else \
@@ -53,7 +55,7 @@ test-postgres: $(VENV)/.installed-dev
 
 test-sqlite: $(VENV)/.installed-dev
 	@echo "==> test suite on SQLite"
-	DATABASE_URL="sqlite:///$(CURDIR)/var/test.sqlite3" $(BIN)/python -m pytest -n $(TEST_WORKERS) -p no:cacheprovider
+	DATABASE_URL="sqlite:///$(CURDIR)/var/test.sqlite3" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider
 
 # Regenerate the committed GraphQL SDL and OpenAPI document after an API change.
 schema: $(VENV)/.installed

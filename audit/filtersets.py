@@ -1,5 +1,7 @@
 import django_filters
 
+from orgs.filtersets import InstantFilter
+
 from .models import Action, AuditRecord, Channel
 
 
@@ -14,8 +16,8 @@ class AuditRecordFilterSet(django_filters.FilterSet):
     object_id = django_filters.CharFilter()
     action = django_filters.ChoiceFilter(choices=Action.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = InstantFilter(field_name="at", lookup_expr="gte")
+    until = InstantFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = AuditRecord

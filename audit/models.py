@@ -31,9 +31,11 @@ class AuditRecord(models.Model):
                                   help_text="Groups the rows written for one request.")
     organization = models.ForeignKey(Organization, null=True, on_delete=models.PROTECT,
                                      related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+    # PROTECT: the trail is never rewritten, so whoever appears in it stays
+    # (deactivate a user, revoke an application's tokens, instead of deleting).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
                              related_name="+", db_constraint=False)
-    application = models.ForeignKey(OAuthApplication, null=True, on_delete=models.SET_NULL,
+    application = models.ForeignKey(OAuthApplication, null=True, on_delete=models.PROTECT,
                                     related_name="+", db_constraint=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     operation = models.CharField(max_length=200,

@@ -12,9 +12,10 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -211,6 +212,17 @@ class APIErrorMiddleware:
         if isinstance(exception, RequestDataTooBig):
             return problem_response(413, "payload_too_large",
                                     "The request body is too large.", request=request)
+        if isinstance(exception, (MultiPartParserError, SuspiciousOperation)):
+            # E.g. a multipart body without a boundary, or too many form fields: met
+            # when the bearer token is looked for in the body. The client's error.
+            return problem_response(400, "malformed_request",
+                                    "The request is malformed and could not be parsed.",
+                                    request=request)
+        if isinstance(exception, RecursionError):
+            # json.loads gives up on a body nested thousands of levels deep.
+            logger.warning("too deeply nested request on %s %s", request.method, request.path)
+            return problem_response(400, "malformed_request",
+                                    "The request is nested too deeply.", request=request)
         if isinstance(exception, (OperationalError, InterfaceError)):
             logger.warning("database unavailable on %s %s: %s", request.method,
                            request.path, exception)

@@ -42,12 +42,16 @@ ERROR_DESCRIPTIONS = {
     "429": "Too many requests; see Retry-After.",
     "503": "Temporarily unavailable; see Retry-After.",
 }
+# DRF answers 404 for a page past the end (or no page number), and for a cursor it did
+# not hand out.
+LIST_NOT_FOUND = "No such page, or a cursor this API did not hand out."
 
 
 class CoalitionAutoSchema(AutoSchema):
     """Adds the problem+json responses an operation can return.
 
-    Views may list extra statuses in ``problem_statuses`` (e.g. 409, 412, 428).
+    Views may list extra statuses in ``problem_statuses`` (e.g. 409, 412, 428), and
+    per action in ``problem_statuses_by_action``.
     """
 
     def _get_response_bodies(self, direction="response"):
@@ -56,19 +60,29 @@ class CoalitionAutoSchema(AutoSchema):
             return responses
         problem = self.resolve_serializer(ProblemSerializer, "response").ref
         for status in self._problem_statuses():
+            description = ERROR_DESCRIPTIONS[status]
+            if status == "404" and self._is_paginated_list():
+                description = LIST_NOT_FOUND
             responses.setdefault(status, {
                 "content": {PROBLEM_CONTENT_TYPE: {"schema": problem}},
-                "description": ERROR_DESCRIPTIONS[status],
+                "description": description,
             })
         return responses
+
+    def _is_paginated_list(self) -> bool:
+        return self.method == "GET" and self._is_list_view() and bool(self._get_paginator())
 
     def _problem_statuses(self) -> list[str]:
         statuses = {"401", "403", "429", "503"}
         if "{" in self.path:
+            statuses.add("404")
+        if self._is_paginated_list():
             statuses.add("404")
         if self.method in ("POST", "PUT", "PATCH"):
             statuses.update({"400", "413", "415"})
         if self.method == "GET":
             statuses.add("400")  # malformed filters
         statuses.update(str(s) for s in getattr(self.view, "problem_statuses", ()))
+        by_action = getattr(self.view, "problem_statuses_by_action", {})
+        statuses.update(str(s) for s in by_action.get(getattr(self.view, "action", None), ()))
         return sorted(statuses)

@@ -129,6 +129,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Give up connecting after this many seconds (libpq's minimum is 2), so that while
+    # PostgreSQL is unreachable a request gets its 503 quickly instead of hanging.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -273,6 +278,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.openapi.CoalitionAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "config.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApplicationRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"application": os.environ.get("API_RATE_LIMIT", "1200/min")},

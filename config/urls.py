@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from oauth2_provider import urls as oauth2_urls
 
@@ -26,7 +27,11 @@ urlpatterns = [
                                                     template_name="docs/redoc.html"),
          name="redoc"),
     path("graphql/", CoalitionGraphQLView.as_view(), name="graphql"),
-    re_path(r"^api/", not_found),
+    # Without the slash too: APPEND_SLASH would answer a POST with an HTML redirect
+    # that drops its body.
+    path("graphql", CoalitionGraphQLView.as_view()),
+    # Exempt from CSRF, so that a POST to an unknown API address is a 404, not an HTML 403.
+    re_path(r"^api/", csrf_exempt(not_found)),
 ]
 
 handler404 = "config.errors.not_found"

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from orgs.filtersets import IntegerFilter
+from orgs.filtersets import InstantFilter, IntegerFilter
 
 from .models import OPEN_STATUSES, Client, Priority, Referral, Status
 
@@ -24,14 +24,14 @@ class ReferralFilterSet(django_filters.FilterSet):
                              help_text="Client's senate district.")
     client = django_filters.UUIDFilter(field_name="client_id", help_text="Client id.")
     parent = django_filters.UUIDFilter(field_name="parent_id", help_text="Parent referral id.")
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601).")
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601).")
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = InstantFilter(
         field_name="updated_at", lookup_expr="gt",
         help_text="Changed strictly after this instant (ISO 8601): incremental sync.")
-    updated_before = django_filters.IsoDateTimeFilter(
+    updated_before = InstantFilter(
         field_name="updated_at", lookup_expr="lte", help_text="Changed at or before (ISO 8601).")
     overdue = django_filters.BooleanFilter(
         method="filter_overdue",
@@ -59,8 +59,8 @@ class ReferralFilterSet(django_filters.FilterSet):
 class ClientFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search",
                                        help_text="Case-insensitive match on given or family name.")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
+    updated_after = InstantFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = Client

@@ -272,10 +272,11 @@ class ReferralEvent(AppendOnlyModel):
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # PROTECT: history is append-only, so whoever acted stays on record.
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.PROTECT, related_name="+")
     actor_application = models.ForeignKey(OAuthApplication, null=True, blank=True,
-                                          on_delete=models.SET_NULL, related_name="+")
+                                          on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)

@@ -21,7 +21,7 @@ from config.errors import DomainError, NotFound
 from orgs.models import Language, Organization, SenateDistrict, ServiceType
 from orgs.selectors import organization_list
 
-from .models import Client, Referral, ReferralEvent, ReferralNote, ReferralOutcome
+from .models import Client, Consent, Referral, ReferralEvent, ReferralNote, ReferralOutcome
 
 
 def by_id(queryset: QuerySet, pk):
@@ -70,6 +70,16 @@ def client_list(principal) -> QuerySet[Client]:
     return Client.objects.visible_to(principal).select_related(
         "created_by_org", "primary_language").prefetch_related(
         Prefetch("preferred_languages", queryset=Language.objects.order_by("code")))
+
+
+def client_consents(principal, client) -> QuerySet[Consent]:
+    """Minimum necessary: the organisation that recorded the client (and coalition
+    admins) see all its consents; another sees those it captured or is named in."""
+    consents = client.consents.select_related("shared_with", "captured_by_org")
+    org = principal.organization
+    if principal.is_coalition_admin or client.created_by_org_id == org.pk:
+        return consents
+    return consents.filter(Q(shared_with=org) | Q(captured_by_org=org))
 
 
 def referral_events(principal, referral_id) -> QuerySet[ReferralEvent]:

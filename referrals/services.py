@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +26,7 @@ from .models import (
     ConsentMethod,
     ContactPreference,
     EventKind,
+    IdempotencyRecord,
     IntakeChannel,
     OutcomeCode,
     Priority,
@@ -35,7 +36,7 @@ from .models import (
     ReferralOutcome,
     Status,
 )
-from .selectors import by_id
+from .selectors import by_id, client_consents
 
 SENDER = "sender"
 RECEIVER = "receiver"
@@ -98,6 +99,11 @@ class ClientInput:
     preferred_languages: list[str] = field(default_factory=list)
     contact_preference: str = ContactPreference.PHONE
     a_number: str = ""
+
+
+# Before this, a consent date is a typo (and New York's pre-1883 local mean time would
+# render with an offset in seconds, which RFC 3339 cannot express).
+EARLIEST_CONSENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 # --- helpers -----------------------------------------------------------------
@@ -224,9 +230,16 @@ def _consent_create(principal: Principal, client: Client, shared_with: Organizat
                     data: ConsentInput) -> Consent:
     _choice(data.method, ConsentMethod, "invalid_consent_method", "consent.method")
     captured_at = data.captured_at or timezone.now()
+    if timezone.is_naive(captured_at):  # GraphQL's DateTime may come without an offset
+        captured_at = timezone.make_aware(captured_at)
     if captured_at > timezone.now():
         raise DomainError("validation_error", "Consent cannot be captured in the future.",
                           field="consent.captured_at")
+    if captured_at < EARLIEST_CONSENT:
+        raise DomainError("validation_error", "Consent cannot be captured before 2000.",
+                          field="consent.captured_at")
+    # In UTC: PostgreSQL refuses UTC offsets over 15:59, which ISO 8601 allows.
+    captured_at = captured_at.astimezone(UTC)
     consent = Consent.objects.create(
         client=client, shared_with=shared_with, method=data.method,
         captured_by_org=principal.organization, captured_by_user=principal.user,
@@ -246,7 +259,8 @@ def consent_record(*, principal: Principal, client_id, shared_with: str,
 @transaction.atomic
 def consent_revoke(*, principal: Principal, client_id, consent_id) -> Consent:
     client = visible_client(principal, client_id)
-    consent = by_id(Consent.objects.select_for_update().filter(client=client), consent_id)
+    consent = by_id(client_consents(principal, client).select_for_update(of=("self",)),
+                    consent_id)
     if consent is None:
         raise NotFound("No such consent for this client.")
     if consent.revoked_at is None:
@@ -280,11 +294,18 @@ def client_erase(*, principal: Principal, client_id) -> Client:
     # The primary language stays: reports count clients by it.
     client.preferred_languages.clear()
     referrals = Referral.objects.filter(client=client)
-    referrals.update(summary="", updated_at=now)
+    # A new version, so that copies held elsewhere (ETags) are seen to be stale.
+    referrals.update(summary="", updated_at=now, version=F("version") + 1)
     referrals.exclude(status_reason="").update(status_reason=ERASED)
     ReferralNote.objects.filter(referral__in=referrals).update(text=ERASED)
     ReferralEvent.objects.filter(referral__in=referrals).exclude(reason="").update(
         reason=ERASED)
+    ReferralOutcome.objects.filter(referral__in=referrals).exclude(note="").update(
+        note=ERASED)
+    # Responses kept for Idempotency-Key replays hold the client's name and contact
+    # details; a replay renders the referral afresh instead.
+    IdempotencyRecord.objects.filter(resource_id__in=referrals.values("pk")).update(
+        response_body=None)
     record_write(principal, Action.ERASE, "client", [client.pk], "client_erase")
     return client
 

@@ -63,6 +63,8 @@ def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_s
             return self.SKIP
 
         def _multiplier(self, field_node: FieldNode, field_type, is_list: bool) -> int:
+            if field_node.name.value == "edges":
+                return 1  # the connection field above already counted its page
             if getattr(field_type, "name", "").endswith("Connection"):
                 for argument in field_node.arguments or ():
                     if argument.name.value in ("first", "last"):

@@ -323,8 +323,9 @@ class ReferralsQuery(graphene.ObjectType):
         return client
 
     def resolve_client_consents(root, info, client_id):
-        client = services.visible_client(require_scopes(info, REFERRALS_READ), client_id)
-        return list(client.consents.select_related("shared_with", "captured_by_org"))
+        principal = require_scopes(info, REFERRALS_READ)
+        client = services.visible_client(principal, client_id)
+        return list(selectors.client_consents(principal, client))
 
     def resolve_routing_suggestions(root, info, service_type, language=None, district=None):
         principal = require_scopes(info, REFERRALS_READ)

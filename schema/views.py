@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from graphene.relay import Connection
+from graphene.relay import Connection, Node
 from graphene.utils.str_converters import to_camel_case
 from django.db import InterfaceError, OperationalError
 from graphene.validation import DisableIntrospection
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import GraphQLError, GraphQLSyntaxError, get_named_type, specified_rules
+from graphql_relay import cursor_to_offset, from_global_id
 
 from audit.graphql import AuditReadsMiddleware
 from config.errors import DomainError
@@ -27,6 +28,15 @@ from .limits import query_limits_rule
 logger = logging.getLogger(__name__)
 
 
+class DisableSchemaIntrospection(DisableIntrospection):
+    """graphene's rule refuses every "__" field, __typename too, which GraphQL clients
+    (Apollo, Relay) add to every selection; only __schema and __type describe the schema."""
+
+    def enter_field(self, node, *args):
+        if node.name.value != "__typename":
+            super().enter_field(node, *args)
+
+
 def validation_rules() -> tuple:
     # Start from the spec's rules: passing only extra rules would replace them.
     rules = list(specified_rules)
@@ -34,20 +44,60 @@ def validation_rules() -> tuple:
         max_depth=settings.GRAPHQL_MAX_DEPTH, max_aliases=settings.GRAPHQL_MAX_ALIASES,
         max_cost=settings.GRAPHQL_MAX_COST, page_size=settings.API_MAX_PAGE_SIZE))
     if not settings.GRAPHQL_INTROSPECTION:
-        rules.append(DisableIntrospection)
+        rules.append(DisableSchemaIntrospection)
     return tuple(rules)
 
 
-class ConnectionArgumentsMiddleware:
-    """Refuse bad paging arguments as the client's error. graphene-django checks
-    `first`/`last` against RELAY_CONNECTION_MAX_LIMIT with bare asserts and
-    graphql-relay rejects negative values with ValueError; both would otherwise be
-    reported as an internal error."""
+class ArgumentsMiddleware:
+    """Refuse bad arguments as the client's error, before a resolver sees them; each
+    would otherwise be reported as an internal error:
+
+    - paging: graphene-django checks `first`/`last` against RELAY_CONNECTION_MAX_LIMIT
+      with bare asserts, graphql-relay rejects negative values with ValueError, and a
+      cursor it cannot decode, given with `offset`, is a TypeError;
+    - text holding a NUL character, which PostgreSQL can neither store nor compare;
+    - `node(id:)` with an id that does not decode, names no node type, or holds a
+      malformed primary key (graphene raises bare exceptions): not_found.
+    """
 
     def resolve(self, next, root, info, **args):
-        if ("first" in args or "last" in args or "offset" in args) and _is_connection(info):
-            _check_paging(args)
+        if args:
+            if _holds_nul(args):
+                raise CoalitionError("Text must not contain NUL characters.",
+                                     code="validation_error")
+            if _is_connection(info):
+                _check_paging(args)
+            elif info.field_name == "node" and info.parent_type is info.schema.query_type:
+                _check_node_id(info, args.get("id"))
         return next(root, info, **args)
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _check_node_id(info, global_id) -> None:
+    not_found = CoalitionError("No object with this id.", code="not_found")
+    try:
+        type_name, raw_id = from_global_id(global_id)
+    except (TypeError, ValueError):  # not base64, or not UTF-8 inside
+        raise not_found from None
+    graphene_type = getattr(info.schema.get_type(type_name) if type_name else None,
+                            "graphene_type", None)
+    meta = getattr(graphene_type, "_meta", None)
+    model = getattr(meta, "model", None)
+    if model is None or Node not in getattr(meta, "interfaces", ()):
+        raise not_found
+    try:
+        model._meta.pk.run_validators(model._meta.pk.to_python(raw_id))
+    except DjangoValidationError:
+        raise not_found from None
 
 
 def _is_connection(info) -> bool:
@@ -69,6 +119,11 @@ def _check_paging(args: dict) -> None:
                 f"`{'after' if name == 'first' else 'before'}`.", code="validation_error")
     if args.get("offset") is not None and args.get("before") is not None:
         raise CoalitionError("Give `offset` or `before`, not both.", code="validation_error")
+    for name in ("after", "before"):
+        cursor = args.get(name)
+        if cursor is not None and cursor_to_offset(cursor) is None:
+            raise CoalitionError(f"`{name}` is not a cursor this API handed out.",
+                                 code="validation_error")
 
 
 def _validation_errors(error: DjangoValidationError) -> list[dict]:
@@ -109,7 +164,7 @@ class CoalitionGraphQLView(GraphQLView):
         kwargs.setdefault("graphiql", settings.GRAPHIQL_ENABLED)
         kwargs.setdefault("validation_rules", validation_rules())
         kwargs.setdefault("middleware", [*graphene_settings.MIDDLEWARE,
-                                         ConnectionArgumentsMiddleware(), AuditReadsMiddleware()])
+                                         ArgumentsMiddleware(), AuditReadsMiddleware()])
         super().__init__(**kwargs)
 
     def dispatch(self, request, *args, **kwargs):
@@ -148,6 +203,11 @@ class CoalitionGraphQLView(GraphQLView):
 
     def execute_graphql_request(self, request, data, query, variables, operation_name,
                                 show_graphiql=False):
+        for name, value, expected, kind in (("query", query, str, "a string"),
+                                            ("variables", variables, dict, "a JSON object"),
+                                            ("operationName", operation_name, str, "a string")):
+            if value is not None and not isinstance(value, expected):
+                raise HttpError(HttpResponse(status=400), message=f"`{name}` must be {kind}.")
         if query and len(query) > settings.GRAPHQL_MAX_DOCUMENT_BYTES:
             raise HttpError(HttpResponse(status=413), message=(
                 f"The query document is over {settings.GRAPHQL_MAX_DOCUMENT_BYTES} characters."))
@@ -183,7 +243,10 @@ class CoalitionGraphQLView(GraphQLView):
                         extensions["field"] = original.field
                 elif isinstance(error, GraphQLSyntaxError):
                     extensions["code"] = "syntax_error"
-                elif original is None:
+                elif (original is None or isinstance(original, GraphQLError)
+                      or error.path is None):
+                    # Raised outside any resolver (parsing, validating, coercing variables
+                    # and literals, e.g. a malformed UUID): the request is at fault.
                     extensions["code"] = "validation_error"
                 elif isinstance(original, DjangoValidationError):
                     errors = _validation_errors(original)

@@ -19,9 +19,12 @@ CSV_COLUMNS = ["at", "request_id", "organization", "user", "application", "chann
 
 
 class AuditRecordSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    application = serializers.SlugRelatedField(slug_field="client_id", read_only=True)
+    # Null for system actions, and for client-credentials tokens (no user).
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True,
+                                                allow_null=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    application = serializers.SlugRelatedField(slug_field="client_id", read_only=True,
+                                               allow_null=True)
 
     class Meta:
         model = AuditRecord

@@ -29,6 +29,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
     service_types = serializers.SerializerMethodField(help_text="Codes of service types offered.")
     capacity = serializers.SerializerMethodField()
     address = serializers.SerializerMethodField()
+    # Not an EmailField: it is empty when unknown, which format "email" would refuse.
+    email = serializers.CharField(read_only=True, help_text="Empty when not known.")
 
     class Meta:
         model = Organization

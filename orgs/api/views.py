@@ -1,6 +1,8 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from config.routing import SLUG_PATTERN
+
 from ..filtersets import OrganizationFilterSet, ServiceTypeFilterSet
 from ..policy import ORGS_READ
 from ..selectors import organization_list, service_type_list
@@ -15,6 +17,7 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
     required_scopes = [ORGS_READ]
 
     def get_queryset(self):
@@ -29,6 +32,7 @@ class ServiceTypeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ServiceTypeSerializer
     filterset_class = ServiceTypeFilterSet
     lookup_field = "code"
+    lookup_value_regex = SLUG_PATTERN
     required_scopes = [ORGS_READ]
     pagination_class = None
 

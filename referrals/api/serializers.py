@@ -45,7 +45,8 @@ class ClientSummarySerializer(AuditedReadMixin, serializers.ModelSerializer):
 
     preferred_languages = serializers.SerializerMethodField()
     primary_language = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="The first preferred language.")
+        slug_field="code", read_only=True, allow_null=True,
+        help_text="The first preferred language; null when none is known.")
     phone = serializers.SerializerMethodField(
         help_text="Withheld (null) from other organisations when the client asked not to be "
                   "contacted.")
@@ -94,7 +95,7 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
     receiving_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     service_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     district = serializers.SlugRelatedField(
-        slug_field="number", read_only=True,
+        slug_field="number", read_only=True, allow_null=True,
         help_text="The client's New York State Senate district, when known.")
     client = ClientSummarySerializer(read_only=True)
     outcomes = OutcomeSerializer(many=True, read_only=True)
@@ -121,6 +122,9 @@ class EventSerializer(AuditedReadMixin, serializers.ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     actor_user = serializers.SerializerMethodField()
     actor_application = serializers.SerializerMethodField()
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True,
+                                          read_only=True,
+                                          help_text="Empty on the event that created it.")
 
     class Meta:
         model = ReferralEvent

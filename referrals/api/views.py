@@ -11,7 +11,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.context import note_read
 from config.errors import DomainError
+from config.routing import UUID_PATTERN
 from orgs.policy import REFERRALS_READ, REFERRALS_WRITE
 
 from .. import idempotency, selectors, services
@@ -100,7 +102,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilterSet
     pagination_class = ReferralCursorPagination
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATTERN
     required_scopes_by_action = {
         "list": [REFERRALS_READ], "retrieve": [REFERRALS_READ], "events": [REFERRALS_READ],
         "notes": [REFERRALS_READ], "create": [REFERRALS_WRITE],
@@ -108,6 +110,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "add_note": [REFERRALS_WRITE],
     }
     problem_statuses = (409, 412, 422, 428)
+    problem_statuses_by_action = {"create": (404,)}  # client_id not visible to you
 
     def get_queryset(self):
         return selectors.referral_list(principal_of(self.request))
@@ -150,6 +153,12 @@ class ReferralViewSet(viewsets.GenericViewSet):
 
         http_status, body, referral_id, replayed = idempotency.run(
             principal.application, key, digest, perform)
+        if replayed and body is None:
+            # The client was erased since: replay the referral as it is now.
+            body = self._render(referral_id).data
+        elif replayed:
+            note_read("referral", referral_id)
+            note_read("client", (body.get("client") or {}).get("id"))
         response = Response(body, status=http_status)
         response["Location"] = f"/api/v1/referrals/{referral_id}/"
         if replayed:
@@ -227,7 +236,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
 class ClientViewSet(viewsets.GenericViewSet):
     serializer_class = ClientSerializer
     filterset_class = ClientFilterSet
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATTERN
     required_scopes_by_action = {
         "list": [REFERRALS_READ], "retrieve": [REFERRALS_READ], "consents": [REFERRALS_READ],
         "create": [REFERRALS_WRITE], "add_consent": [REFERRALS_WRITE],
@@ -271,8 +280,9 @@ class ClientViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="The client's consents", responses={200: ConsentSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def consents(self, request, pk=None):
-        client = services.visible_client(principal_of(request), pk)
-        consents = client.consents.select_related("shared_with", "captured_by_org")
+        principal = principal_of(request)
+        client = services.visible_client(principal, pk)
+        consents = selectors.client_consents(principal, client)
         return Response(ConsentSerializer(consents, many=True).data)
 
     @extend_schema(summary="Record the client's consent to share with an organisation",
@@ -288,7 +298,7 @@ class ClientViewSet(viewsets.GenericViewSet):
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Revoke a consent", request=None, responses={200: ConsentSerializer})
-    @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>[0-9a-fA-F-]{36})/revoke",
+    @action(detail=True, methods=["post"], url_path=rf"consents/(?P<consent_id>{UUID_PATTERN})/revoke",
             pagination_class=None, filterset_class=None)
     def revoke_consent(self, request, pk=None, consent_id=None):
         consent = services.consent_revoke(principal=principal_of(request), client_id=pk,

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.routing import UUID_PATTERN
 from orgs.models import Language
 from orgs.policy import REFERRALS_WRITE, REPORTS_READ
 
@@ -111,9 +118,19 @@ class BudgetQuerySerializer(serializers.Serializer):
     fiscal_year = serializers.CharField(max_length=12, help_text="State fiscal year, e.g. 2017-18.")
 
 
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 63},
+                               {"type": "string", "enum": [selectors.UNKNOWN]}],
+                     "nullable": True})
+class DistrictValueField(serializers.Field):
+    """A senate district number, or "unknown" for referrals without one."""
+
+    def to_representation(self, value):
+        return value
+
+
 class BudgetLineSerializer(serializers.Serializer):
     service_type = serializers.CharField(allow_null=True, help_text="null: all service types.")
-    district = serializers.CharField(allow_null=True, help_text="null: all districts.")
+    district = DistrictValueField(help_text="null: all districts.")
     current = serializers.DictField()
     previous = serializers.DictField()
     change = serializers.DictField()
@@ -146,6 +163,7 @@ class BudgetRequestSerializer(serializers.Serializer):
 
 class BudgetRequestView(APIView):
     required_scopes = [REPORTS_READ]
+    problem_statuses = (404,)  # no such organisation, or not visible to you
     renderer_classes = [JSONRenderer, CSVRenderer, PrintableHTMLRenderer]
 
     @extend_schema(
@@ -221,7 +239,7 @@ class ServiceEventSerializer(serializers.ModelSerializer):
 )
 class ServiceEventViewSet(viewsets.ModelViewSet):
     serializer_class = ServiceEventSerializer
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     required_scopes_by_action = {
         "list": [REPORTS_READ], "retrieve": [REPORTS_READ], "create": [REFERRALS_WRITE],

@@ -650,10 +650,6 @@ def test_graphql_unknown_enum_literals_are_validation_errors(api, coalition, arg
     assert "NOPE" in error["message"] or "WEEK" in error["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "schema/views.py format_error: an enum *variable* that fails coercion carries the "
-    "inner GraphQLError as original_error, so it is reported as internal_error (and "
-    "logged as a resolver failure) instead of validation_error."))
 @pytest.mark.parametrize("variables", [{"dims": ["NOPE"]}, {"measures": ["NOPE"]},
                                        {"period": "WEEK"}])
 def test_graphql_unknown_enum_variables_are_validation_errors(api, coalition, variables):

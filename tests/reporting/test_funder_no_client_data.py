@@ -331,10 +331,6 @@ def test_every_graphql_field(api, casework, ids, scopes):
             Consent.objects.count(), ServiceEvent.objects.count()) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "relay `node(id:)` (schema/schema.py) raises a plain Exception for a global id of a "
-    "type that is not a Node (e.g. Referral, Client): reported as internal_error and "
-    "logged as a resolver failure, not as the caller's not_found."))
 def test_node_with_a_foreign_global_id_is_not_found(api, casework, ids):
     for query, variables in node_queries(ids):
         body = api(FUNDER).graphql(query, variables).json()
