@@ -1,9 +1,9 @@
 """Live tests: a real gunicorn serving the API from a real PostgreSQL database.
 
-Each test module gets its own database, ``coalition_live_<pid>_<n>``, cloned from a
-template this worker migrates and seeds once (coalition directory and demo data),
-and dropped afterwards; so pytest-xdist workers and other test runs never share
-one. Tokens come from ``/o/token/`` like any partner system's. ``make test`` runs
+Each test module gets its own database, ``coalition_live_<pid>_<random>_<n>``,
+cloned from a template this worker migrates and seeds once (coalition directory and
+demo data), and dropped afterwards; so pytest-xdist workers and other test runs
+never share one. Tokens come from ``/o/token/`` like any partner system's. ``make test`` runs
 with ``--dist loadfile`` so that a module's tests share one worker and one server;
 under other schedules they pass too, starting more servers.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dj_database_url
@@ -22,14 +22,16 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from .server import LiveServer
+from .server import DATABASE_URL, LiveServer, database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
+ENGINE = dj_database_url.parse(DATABASE_URL)["ENGINE"] if DATABASE_URL else "sqlite3"
+ON_POSTGRES = "postgresql" in ENGINE
 SKIP_REASON = ("live tests run a real server on PostgreSQL, each module on its own database; "
                "set DATABASE_URL=postgres://... to run them (this run uses SQLite)")
 
+# Names this process's databases: pids repeat across containers sharing a server.
+RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
 _numbers = itertools.count(1)
 
 
@@ -39,7 +41,7 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason=SKIP_REASON)
     here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
+        if here in item.path.parents:
             item.add_marker(skip)
 
 
@@ -49,15 +51,6 @@ def _admin_connection() -> psycopg.Connection:
         dbname="postgres", user=config["USER"] or "postgres",
         password=config["PASSWORD"] or None, host=config["HOST"] or "127.0.0.1",
         port=config["PORT"] or 5432, autocommit=True, connect_timeout=5)
-
-
-def database_url(name: str, host: str | None = None, port: int | None = None) -> str:
-    """DATABASE_URL naming another database (and optionally host/port) on this server."""
-    config = dj_database_url.parse(DATABASE_URL)
-    user = config["USER"] or "postgres"
-    password = f":{config['PASSWORD']}" if config["PASSWORD"] else ""
-    return (f"postgres://{user}{password}@{host or config['HOST'] or '127.0.0.1'}:"
-            f"{port or config['PORT'] or 5432}/{name}")
 
 
 def _drop(name: str) -> None:
@@ -87,7 +80,11 @@ def live_template():
     """A migrated, seeded database this worker clones for each module."""
     if not ON_POSTGRES:
         pytest.skip(SKIP_REASON)
-    name = f"coalition_live_{os.getpid()}_template"
+    # Every request the live tests make (and schemathesis's) goes to 127.0.0.1 only.
+    for variable in ("NO_PROXY", "no_proxy"):
+        os.environ[variable] = ",".join(filter(None, [os.environ.get(variable),
+                                                      "127.0.0.1", "localhost"]))
+    name = f"coalition_live_{RUN_ID}_template"
     _drop(name)
     with _admin_connection() as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -101,7 +98,7 @@ def live_template():
 @pytest.fixture(scope="module")
 def live_database(live_template):
     """This module's own database: a copy of the seeded template, dropped afterwards."""
-    name = f"coalition_live_{os.getpid()}_{next(_numbers)}"
+    name = f"coalition_live_{RUN_ID}_{next(_numbers)}"
     _drop(name)
     with _admin_connection() as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -122,15 +119,4 @@ def api_server(live_database, tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1):
-    """Poll predicate() until it returns something truthy; return it (or the last
-    falsy value once timeout seconds have passed)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 

@@ -1,17 +1,21 @@
-"""A real gunicorn process serving the API, for the live tests."""
+"""A real gunicorn process serving the API, and helpers for the live tests."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
+import dj_database_url
 import requests
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 # Log lines that mean the server failed a request itself (config.errors, schema.views).
 SERVER_FAILURE_MARKERS = ("unhandled error on", "database error on", "GraphQL resolver failed",
@@ -116,3 +120,29 @@ class LiveServer:
         markers = SERVER_FAILURE_MARKERS + extra
         return [line for line in self.log_since(offset).splitlines()
                 if any(marker in line for marker in markers)]
+
+
+def database_url(name: str, host: str | None = None, port: int | None = None) -> str:
+    """DATABASE_URL naming another database (and optionally host/port) on this server."""
+    config = dj_database_url.parse(DATABASE_URL)
+    user = quote(config["USER"] or "postgres", safe="")
+    password = f":{quote(config['PASSWORD'], safe='')}" if config["PASSWORD"] else ""
+    return (f"postgres://{user}{password}@{host or config['HOST'] or '127.0.0.1'}:"
+            f"{port or config['PORT'] or 5432}/{name}")
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1):
+    """Poll predicate() until it returns something truthy; return it (or the last
+    falsy value once timeout seconds have passed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def schemathesis_command() -> str:
+    """The `st` of this virtualenv (installed from requirements-dev.txt)."""
+    command = Path(sys.executable).with_name("st")
+    return str(command) if command.exists() else shutil.which("st") or "st"

@@ -17,9 +17,8 @@ import psycopg
 import pytest
 import requests
 
-from .conftest import DATABASE_URL, database_url, wait_until
 from .proxy import TCPProxy
-from .server import LiveServer
+from .server import DATABASE_URL, LiveServer, database_url, wait_until
 
 pytestmark = pytest.mark.live
 

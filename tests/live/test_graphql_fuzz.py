@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
+
+from .server import schemathesis_command
 
 pytestmark = pytest.mark.live
 
@@ -173,7 +173,8 @@ HOSTILE = [
     raw("no-content-type", b'{"query": "{ __typename"}', None),
     # --- GET with mutations, batches, other methods, no credentials
     Request("get-mutation", None, None, "GET",
-            {"query": f'mutation {{ addReferralNote(id: "{UUID}", text: "x") {{ note {{ id }} }} }}'}),
+            {"query": f'mutation {{ addReferralNote(id: "{UUID}", text: "x") '
+                      "{ note { id } } }"}),
     Request("get-mutation-by-operation-name", None, None, "GET",
             {"query": "query Q { __typename } mutation M { deleteServiceEvent"
                       f'(id: "{UUID}") {{ ok }} }}', "operationName": "M"}),
@@ -345,10 +346,9 @@ def test_mutated_documents_never_fail_the_server(api_server, token):
 def test_schemathesis_graphql_finds_no_internal_error(api_server, token, tmp_path):
     """Well-formed queries and mutations generated from the committed SDL
     (introspection is off): no 5xx, and every error carries the client's code."""
-    command = Path(sys.executable).with_name("st")
     log_offset = api_server.log_offset()
     result = subprocess.run(
-        [str(command) if command.exists() else shutil.which("st") or "st", "--no-color",
+        [schemathesis_command(), "--no-color",
          "run", str(BASE_DIR / "schema" / "schema.graphql"),
          "--url", f"{api_server.url}/graphql/",
          "--header", f"Authorization: Bearer {token}",

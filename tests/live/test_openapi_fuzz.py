@@ -10,13 +10,13 @@ operation, with a fixed seed.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
+
+from .server import schemathesis_command
 
 pytestmark = pytest.mark.live
 
@@ -28,11 +28,6 @@ CHECKS = ",".join([
 ])
 SEED = 20170301
 RUN_TIMEOUT = 240  # seconds; the longer run takes about a minute and a half
-
-
-def schemathesis_command() -> str:
-    command = Path(sys.executable).with_name("st")
-    return str(command) if command.exists() else shutil.which("st") or "st"
 
 
 def write_config(server, token: str, path: Path) -> Path:
