@@ -45,11 +45,6 @@ def maintenance_url(url: str = DATABASE_URL) -> str:
     return urlunsplit(parts._replace(path="/postgres"))
 
 
-def libpq_url(url: str = DATABASE_URL) -> str:
-    """psycopg wants postgresql:// or postgres://; dj-database-url accepts both."""
-    return url
-
-
 def django_env(*, production: bool) -> dict[str, str]:
     """Environment for manage.py, gunicorn and the in-process measurements."""
     env = dict(os.environ)

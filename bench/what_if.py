@@ -113,8 +113,8 @@ def measure(in_process, requests: list[dict], tokens: dict, graphql_body, auth,
             ms = [r[f"{api}_{when}_ms"] for r in rows]
             cpu = [r[f"{api}_{when}_cpu_ms"] for r in rows]
             summary[api][when] = {
-                "p50_ms": statistics.median(ms), "p95_ms": p95(ms),
-                "cpu_p50_ms": statistics.median(cpu), "cpu_p95_ms": p95(cpu),
+                "p50_ms": round(statistics.median(ms), 1), "p95_ms": p95(ms),
+                "cpu_p50_ms": round(statistics.median(cpu), 1), "cpu_p95_ms": p95(cpu),
                 "queries": sorted({r[f"{api}_{when}_queries"] for r in rows})}
     return {"requests": rows, "summary": summary,
             "all_same_rows": all(r["same_rows"] for r in rows),

@@ -10,11 +10,14 @@ from .models import OPEN_STATUSES, Client, Priority, Referral, Status
 
 
 class ReferralFilterSet(django_filters.FilterSet):
+    # distinct=False: these filter the referral row itself, so no join can repeat it
+    # (and DISTINCT costs a sort of every visible row; docs/benchmarks.md).
     status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, help_text="Status; repeat to match any of several.")
+        choices=Status.choices, distinct=False,
+        help_text="Status; repeat to match any of several.")
     service_type = django_filters.CharFilter(field_name="service_type__code",
                                              help_text="Service type code.")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices,
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False,
                                                    help_text="Priority; repeatable.")
     sender = django_filters.CharFilter(field_name="sending_org__slug",
                                        help_text="Sending organisation slug.")
