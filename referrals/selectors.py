@@ -82,18 +82,30 @@ def client_consents(principal, client) -> QuerySet[Consent]:
     return consents.filter(Q(shared_with=org) | Q(captured_by_org=org))
 
 
-def referral_events(principal, referral_id) -> QuerySet[ReferralEvent]:
+def visible_referral(principal, referral_id) -> Referral:
+    """One referral through the read gate, or 404 (never 403: it does not exist for you)."""
     referral = by_id(Referral.objects.visible_to(principal), referral_id)
     if referral is None:
         raise NotFound("No referral with this id is visible to your organisation.")
+    return referral
+
+
+def visible_client(principal, client_id) -> Client:
+    """One client through the read gate, or 404."""
+    client = by_id(Client.objects.visible_to(principal), client_id)
+    if client is None:
+        raise NotFound("No client with this id is visible to your organisation.")
+    return client
+
+
+def referral_events(principal, referral_id) -> QuerySet[ReferralEvent]:
+    referral = visible_referral(principal, referral_id)
     return ReferralEvent.objects.filter(referral=referral).select_related(
         "organization", "actor_user", "actor_application").order_by("at", "id")
 
 
 def referral_notes(principal, referral_id) -> QuerySet[ReferralNote]:
-    referral = by_id(Referral.objects.visible_to(principal), referral_id)
-    if referral is None:
-        raise NotFound("No referral with this id is visible to your organisation.")
+    referral = visible_referral(principal, referral_id)
     return ReferralNote.objects.filter(referral=referral).select_related(
         "author_org", "author_user").order_by("created_at", "id")
 

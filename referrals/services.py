@@ -36,7 +36,7 @@ from .models import (
     ReferralOutcome,
     Status,
 )
-from .selectors import by_id, client_consents
+from .selectors import by_id, client_consents, visible_client, visible_referral
 
 SENDER = "sender"
 RECEIVER = "receiver"
@@ -150,25 +150,6 @@ def _party(principal: Principal, referral: Referral) -> str | None:
     if referral.sending_org_id == principal.organization.pk:
         return SENDER
     return None
-
-
-def _visible_referral(principal: Principal, referral_id, *, lock: bool = False) -> Referral:
-    _require_casework(principal)
-    queryset = Referral.objects.visible_to(principal)
-    if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    referral = by_id(queryset, referral_id)
-    if referral is None:
-        raise NotFound("No referral with this id is visible to your organisation.")
-    return referral
-
-
-def visible_client(principal: Principal, client_id) -> Client:
-    _require_casework(principal)
-    client = by_id(Client.objects.visible_to(principal), client_id)
-    if client is None:
-        raise NotFound("No client with this id is visible to your organisation.")
-    return client
 
 
 def _event(referral: Referral, principal: Principal, kind: str, from_status: str,
@@ -470,7 +451,7 @@ def referral_transition(*, principal: Principal, referral_id, to: str,
                         expected_version: int | None, reason: str = "",
                         outcomes: Iterable[OutcomeInput] = ()) -> Referral:
     """Move a referral along DOMAIN.md's table, guarded by its version."""
-    referral = _visible_referral(principal, referral_id)
+    referral = visible_referral(principal, referral_id)
     return _apply_transition(principal, referral, to, reason, list(outcomes), expected_version)
 
 
@@ -482,7 +463,7 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
                      consent: ConsentInput | None = None) -> tuple[Referral, Referral]:
     """Complete a referral with outcome referred-onward and open its child to a
     third organisation. Only the receiver forwards; returns (parent, child)."""
-    parent = _visible_referral(principal, referral_id)
+    parent = visible_referral(principal, referral_id)
     check_version(parent, expected_version)
     if _party(principal, parent) != RECEIVER:
         raise DomainError("not_allowed_for_party",
@@ -509,7 +490,7 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
 @transaction.atomic
 def referral_note_add(*, principal: Principal, referral_id, text: str) -> ReferralNote:
     """A note both organisations on the referral can read."""
-    referral = _visible_referral(principal, referral_id)
+    referral = visible_referral(principal, referral_id)
     if _party(principal, referral) is None:
         raise DomainError("not_a_party", "Only the sending or receiving organisation may add "
                           "notes.", status=403)

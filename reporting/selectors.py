@@ -18,7 +18,6 @@ from django.db.models import (
     IntegerField,
     Q,
     Sum,
-    Value,
     When,
 )
 from django.db.models.functions import ExtractYear, TruncMonth, TruncQuarter

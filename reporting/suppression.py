@@ -113,12 +113,7 @@ def suppress(values: dict[Key, int], values_by_dim: list[list[Hashable]]) -> set
     hidden = {key for key, value in values.items() if is_small(value)}
 
     def cheapest_partner(eq_numbers: Iterable[int]) -> Key | None:
-        candidates = {key for n in eq_numbers for key in eqs[n]
-                      if key not in hidden and values[key] > 0}
-        if not candidates:
-            return None
-        # Prefer hiding the smallest cell (least information lost), then cells over totals.
-        return min(candidates, key=lambda k: (values[k], sum(v is None for v in k), repr(k)))
+        return _cheapest((key for n in eq_numbers for key in eqs[n]), hidden, values)
 
     while True:
         # Rule of thumb first: no equation may hold exactly one hidden entry.
@@ -127,7 +122,7 @@ def suppress(values: dict[Key, int], values_by_dim: list[list[Hashable]]) -> set
             changed = False
             for eq in eqs:
                 if sum(key in hidden for key in eq) == 1:
-                    partner = _partner_in(eq, hidden, values)
+                    partner = _cheapest(eq, hidden, values)
                     if partner is not None:
                         hidden.add(partner)
                         changed = True
@@ -138,7 +133,7 @@ def suppress(values: dict[Key, int], values_by_dim: list[list[Hashable]]) -> set
             return hidden
         added = False
         for eq in pinned:
-            partner = _partner_in(eq, hidden, values)
+            partner = _cheapest(eq, hidden, values)
             if partner is not None:
                 hidden.add(partner)
                 added = True
@@ -163,8 +158,10 @@ def _pins_ones(eq: list[Key], hidden: set[Key], values: dict[Key, int]) -> bool:
     return eq[0] not in hidden and bool(parts) and all(values[key] == 1 for key in parts)
 
 
-def _partner_in(eq: list[Key], hidden: set[Key], values: dict[Key, int]) -> Key | None:
-    candidates = [key for key in eq if key not in hidden and values[key] > 0]
+def _cheapest(keys: Iterable[Key], hidden: set[Key], values: dict[Key, int]) -> Key | None:
+    """The published, non-zero entry to hide next: the smallest (least information
+    lost), cells before totals."""
+    candidates = {key for key in keys if key not in hidden and values[key] > 0}
     if not candidates:
         return None
     return min(candidates, key=lambda k: (values[k], sum(v is None for v in k), repr(k)))

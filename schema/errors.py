@@ -10,6 +10,11 @@ class CoalitionError(GraphQLError):
         super().__init__(message, extensions={"code": code, **extensions})
 
 
+def enum_value(member):
+    """Graphene hands enum inputs over as Python enum members; services take values."""
+    return getattr(member, "value", member)
+
+
 def require_scopes(info, *scopes: str):
     """The caller's Principal, if it holds ``scopes``; else an insufficient_scope error."""
     principal = info.context.principal

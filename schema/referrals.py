@@ -30,7 +30,7 @@ from referrals.models import (
 from referrals.presentation import contact_details_visible
 from referrals.services import ClientInput, ConsentInput, OutcomeInput
 
-from .errors import require_scopes
+from .errors import enum_value, require_scopes
 from .orgs import OrganizationNode, ServiceTypeNode
 
 StatusEnum = graphene.Enum.from_enum(Status, name="ReferralStatus",
@@ -43,11 +43,6 @@ ContactPreferenceEnum = graphene.Enum.from_enum(ContactPreference, name="Contact
 ConsentMethodEnum = graphene.Enum.from_enum(ConsentMethod, name="ConsentMethod")
 OutcomeCodeEnum = graphene.Enum.from_enum(OutcomeCode, name="OutcomeCode")
 EventKindEnum = graphene.Enum.from_enum(EventKind, name="ReferralEventKind")
-
-
-def _value(enum_member):
-    """Graphene hands enum inputs over as Python enum members; services take values."""
-    return getattr(enum_member, "value", enum_member)
 
 
 def selected_field_names(info) -> set[str]:
@@ -324,7 +319,7 @@ class ReferralsQuery(graphene.ObjectType):
 
     def resolve_client_consents(root, info, client_id):
         principal = require_scopes(info, REFERRALS_READ)
-        client = services.visible_client(principal, client_id)
+        client = selectors.visible_client(principal, client_id)
         return list(selectors.client_consents(principal, client))
 
     def resolve_routing_suggestions(root, info, service_type, language=None, district=None):
@@ -376,13 +371,13 @@ class OutcomeInputType(graphene.InputObjectType):
 def _consent(data) -> ConsentInput | None:
     if not data:
         return None
-    return ConsentInput(method=_value(data["method"]), captured_at=data.get("captured_at"))
+    return ConsentInput(method=enum_value(data["method"]), captured_at=data.get("captured_at"))
 
 
 def _client(data) -> ClientInput:
     values = {k: v for k, v in data.items() if v is not None}
     if "contact_preference" in values:
-        values["contact_preference"] = _value(values["contact_preference"])
+        values["contact_preference"] = enum_value(values["contact_preference"])
     return ClientInput(**values)
 
 
@@ -425,7 +420,7 @@ class CreateReferral(graphene.Mutation):
             kwargs = dict(data)
             for name in ("priority", "intake_channel"):
                 if name in kwargs:
-                    kwargs[name] = _value(kwargs[name])
+                    kwargs[name] = enum_value(kwargs[name])
             kwargs["consent"] = _consent(kwargs.pop("consent", None))
             if "client" in kwargs:
                 kwargs["client"] = _client(kwargs["client"])
@@ -453,9 +448,9 @@ class TransitionReferral(graphene.Mutation):
     def mutate(root, info, id, expected_version, to, reason="", outcomes=None):
         principal = require_scopes(info, REFERRALS_WRITE)
         referral = services.referral_transition(
-            principal=principal, referral_id=id, to=_value(to), reason=reason or "",
+            principal=principal, referral_id=id, to=enum_value(to), reason=reason or "",
             expected_version=expected_version,
-            outcomes=[OutcomeInput(code=_value(o["code"]), note=o.get("note") or "")
+            outcomes=[OutcomeInput(code=enum_value(o["code"]), note=o.get("note") or "")
                       for o in outcomes or []])
         return TransitionReferral(referral=_reload(info, referral.pk))
 
@@ -484,7 +479,7 @@ class ForwardReferral(graphene.Mutation):
         parent, child = services.referral_forward(
             principal=principal, referral_id=id, expected_version=expected_version,
             receiving_org=receiving_org, service_type=service_type, reason=reason or "",
-            summary=summary or "", priority=_value(priority) if priority else None,
+            summary=summary or "", priority=enum_value(priority) if priority else None,
             needed_by=needed_by, consent=_consent(consent))
         return ForwardReferral(parent=_reload(info, parent.pk), child=_reload(info, child.pk))
 

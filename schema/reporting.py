@@ -14,16 +14,12 @@ from reporting import budget as budget_module
 from reporting import selectors, services
 from reporting.models import Grant, ServiceEvent, ServiceEventKind
 
-from .errors import require_scopes
+from .errors import enum_value, require_scopes
 
 ReportDimension = graphene.Enum("ReportDimension", [(d.upper(), d) for d in selectors.DIMENSIONS])
 ReportPeriod = graphene.Enum("ReportPeriod", [(p.upper(), p) for p in selectors.PERIODS])
 ReportMeasure = graphene.Enum("ReportMeasure", [(m.upper(), m) for m in selectors.MEASURES])
 ServiceEventKindEnum = graphene.Enum.from_enum(ServiceEventKind, name="ServiceEventKind")
-
-
-def _value(member):
-    return getattr(member, "value", member)
 
 
 class DimensionValue(graphene.ObjectType):
@@ -37,8 +33,11 @@ class MeasureValue(graphene.ObjectType):
     suppressed = graphene.Boolean(required=True)
 
 
-def _measure_values(values: dict, measures, suppressed=()) -> list[MeasureValue]:
-    return [MeasureValue(measure=m, value=values.get(m), suppressed=m in suppressed)
+def _measure_values(values: dict, measures, suppressed=None) -> list[MeasureValue]:
+    """Without a ``suppressed`` set (budget lines hold counts only), null means withheld."""
+    return [MeasureValue(measure=m, value=values.get(m),
+                         suppressed=(m in suppressed) if suppressed is not None
+                         else values.get(m) is None)
             for m in measures]
 
 
@@ -96,11 +95,6 @@ class BudgetRequest(graphene.ObjectType):
     previous_grant_total = graphene.Decimal(required=True)
     previous_cost_per_client_served = graphene.Decimal()
     lines = graphene.List(graphene.NonNull(BudgetLine), required=True)
-
-
-def _suppressed_values(values: dict, measures) -> list[MeasureValue]:
-    return [MeasureValue(measure=m, value=values.get(m), suppressed=values.get(m) is None)
-            for m in measures]
 
 
 class ServiceEventType(DjangoObjectType):
@@ -180,9 +174,9 @@ class ReportingQuery(graphene.ObjectType):
                                 organizations=None, districts=None, service_types=None):
         principal = require_scopes(info, REPORTS_READ)
         spec = selectors.ReportSpec(
-            dimensions=tuple(_value(d) for d in dimensions or ()),
-            period=_value(period) if period else "sfy",
-            measures=tuple(_value(m) for m in measures or ()),
+            dimensions=tuple(enum_value(d) for d in dimensions or ()),
+            period=enum_value(period) if period else "sfy",
+            measures=tuple(enum_value(m) for m in measures or ()),
             date_from=date_from, date_to=date_to, fiscal_year=fiscal_year,
             organizations=tuple(organizations or ()), districts=tuple(districts or ()),
             service_types=tuple(service_types or ()))
@@ -215,9 +209,9 @@ class ReportingQuery(graphene.ObjectType):
             lines=[BudgetLine(
                 service_type=line.service_type,
                 district=None if line.district is None else str(line.district),
-                current=_suppressed_values(line.current, measures),
-                previous=_suppressed_values(line.previous, measures),
-                change=_suppressed_values(line.change, measures)) for line in budget.lines])
+                current=_measure_values(line.current, measures),
+                previous=_measure_values(line.previous, measures),
+                change=_measure_values(line.change, measures)) for line in budget.lines])
 
     def resolve_service_events(root, info):
         return list(service_event_queryset(require_scopes(info, REPORTS_READ)))
@@ -244,7 +238,7 @@ class ServiceEventInputType(graphene.InputObjectType):
 def _event_values(data) -> dict:
     values = {k: v for k, v in data.items() if v is not None or k == "district"}
     if "kind" in values:
-        values["kind"] = _value(values["kind"])
+        values["kind"] = enum_value(values["kind"])
     return values
 
 

@@ -281,7 +281,7 @@ class ClientViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def consents(self, request, pk=None):
         principal = principal_of(request)
-        client = services.visible_client(principal, pk)
+        client = selectors.visible_client(principal, pk)
         consents = selectors.client_consents(principal, client)
         return Response(ConsentSerializer(consents, many=True).data)
 
