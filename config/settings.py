@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "referrals",
     "reporting",
     "audit",
+    "webhooks",
     "schema",
 ]
 
@@ -236,6 +237,7 @@ SCOPES = {
     "referrals:read": "Read referrals and clients visible to your organisation",
     "referrals:write": "Create referrals and move them through their statuses",
     "reports:read": "Read aggregate service numbers and budget-request reports",
+    "webhooks:manage": "Register webhook endpoints and read their delivery logs",
     "admin": "Coalition administration",
 }
 
@@ -330,6 +332,39 @@ GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 25000)
 GRAPHQL_MAX_DOCUMENT_BYTES = env_int("GRAPHQL_MAX_DOCUMENT_BYTES", 20000)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHIQL_ENABLED = DEBUG
+
+# --- Webhooks and the task queue (Celery) ---------------------------------------
+# The broker: Redis (REDIS_URL, else the local server) or any Celery broker URL.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "redis://127.0.0.1:6379/0"
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "coalition")
+CELERY_TASK_IGNORE_RESULT = True
+# A message is acknowledged after its task ran, so a killed worker's message returns.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Unacknowledged Redis messages are handed out again after this long.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+}
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-sweep": {"task": "webhooks.sweep",
+                       "schedule": float(env_int("WEBHOOK_SWEEP_SECONDS", 10))},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
+# How long a worker holds a delivery (longer than one POST may take, 15 s), and
+# after how long a queued delivery that no worker claimed is queued again.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
+WEBHOOK_REQUEUE_SECONDS = env_int("WEBHOOK_REQUEUE_SECONDS", 120)
+# Delivery to http:// and to loopback or private addresses: development only.
+WEBHOOK_ALLOW_LOCAL_TARGETS = env_bool("WEBHOOK_ALLOW_LOCAL_TARGETS", DEBUG)
+if PRODUCTION and WEBHOOK_ALLOW_LOCAL_TARGETS:
+    raise ImproperlyConfigured(
+        "DJANGO_ENV=production refuses WEBHOOK_ALLOW_LOCAL_TARGETS=true: webhooks would "
+        "reach loopback and private addresses (SSRF). Unset it.")
 
 # Paths whose errors are always JSON, never an HTML page.
 API_PATH_PREFIXES = ("/api/", "/graphql", "/o/")

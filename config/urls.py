@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("referrals.api.urls")),
     path("", include("reporting.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [

@@ -11,16 +11,21 @@ from .services import oauth_client_create
 DEMO_CLIENTS = [
     # client_id, org slug, scopes, grant
     ("demo-peralta-office", "sd13-peralta-office",
-     "orgs:read referrals:read referrals:write reports:read", "client-credentials"),
+     "orgs:read referrals:read referrals:write reports:read webhooks:manage",
+     "client-credentials"),
     ("demo-hotline", "idc-hotline",
-     "orgs:read referrals:read referrals:write reports:read", "client-credentials"),
+     "orgs:read referrals:read referrals:write reports:read webhooks:manage",
+     "client-credentials"),
     ("demo-camba", "camba-legal",
-     "orgs:read referrals:read referrals:write reports:read", "client-credentials"),
-    ("demo-cala", "cala", "orgs:read referrals:read referrals:write reports:read",
+     "orgs:read referrals:read referrals:write reports:read webhooks:manage",
+     "client-credentials"),
+    ("demo-cala", "cala",
+     "orgs:read referrals:read referrals:write reports:read webhooks:manage",
      "client-credentials"),
     ("demo-funder", "nyc-council", "orgs:read reports:read", "client-credentials"),
     ("demo-coalition-admin", "idc",
-     "orgs:read referrals:read referrals:write reports:read admin", "client-credentials"),
+     "orgs:read referrals:read referrals:write reports:read webhooks:manage admin",
+     "client-credentials"),
 ]
 DEMO_WEB_CLIENT = ("demo-web", "idc", "orgs:read referrals:read referrals:write reports:read admin",
                    "http://127.0.0.1:8765/callback")
@@ -44,7 +49,10 @@ def demo_accounts_seed() -> list[str]:
         raise RuntimeError("Demo accounts have known secrets; they are loaded only with DEBUG on.")
     created = []
     for client_id, slug, scopes, grant in DEMO_CLIENTS:
-        if OAuthApplication.objects.filter(client_id=client_id).exists():
+        existing = OAuthApplication.objects.filter(client_id=client_id)
+        if existing.exists():
+            # A demo database from an older version: give the demo clients today's scopes.
+            existing.update(allowed_scopes=" ".join(sorted(scopes.split())))
             continue
         oauth_client_create(organization=Organization.objects.get(slug=slug),
                             name=f"Demo {client_id}", scopes=scopes.split(), grant=grant,

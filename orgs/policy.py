@@ -10,25 +10,29 @@ ORGS_READ = "orgs:read"
 REFERRALS_READ = "referrals:read"
 REFERRALS_WRITE = "referrals:write"
 REPORTS_READ = "reports:read"
+WEBHOOKS_MANAGE = "webhooks:manage"
 ADMIN = "admin"
 
-ALL_SCOPES = frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ, ADMIN})
+ALL_SCOPES = frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ,
+                        WEBHOOKS_MANAGE, ADMIN})
 _CASEWORK = frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ})
+# Organisations that hold referrals may also register webhooks (integration set-up).
+_INTEGRATING = _CASEWORK | {WEBHOOKS_MANAGE}
 
 SCOPES_BY_KIND: dict[str, frozenset[str]] = {
     OrganizationKind.CAUCUS: ALL_SCOPES,
-    OrganizationKind.DISTRICT_OFFICE: _CASEWORK,
-    OrganizationKind.HOTLINE: _CASEWORK,
-    OrganizationKind.LEGAL_NONPROFIT: _CASEWORK,
-    OrganizationKind.COMMUNITY_GROUP: _CASEWORK,
-    OrganizationKind.LAW_FIRM: _CASEWORK,
+    OrganizationKind.DISTRICT_OFFICE: _INTEGRATING,
+    OrganizationKind.HOTLINE: _INTEGRATING,
+    OrganizationKind.LEGAL_NONPROFIT: _INTEGRATING,
+    OrganizationKind.COMMUNITY_GROUP: _INTEGRATING,
+    OrganizationKind.LAW_FIRM: _INTEGRATING,
     OrganizationKind.FUNDER: frozenset({ORGS_READ, REPORTS_READ}),
 }
 
 SCOPES_BY_ROLE: dict[str, frozenset[str]] = {
     Role.INTAKE: frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE}),
     Role.CASEWORKER: _CASEWORK,
-    Role.ORG_ADMIN: _CASEWORK,
+    Role.ORG_ADMIN: _INTEGRATING,
     Role.FUNDER_ANALYST: frozenset({ORGS_READ, REPORTS_READ}),
     Role.COALITION_ADMIN: ALL_SCOPES,
 }

@@ -17,6 +17,8 @@ from audit.models import Action
 from config.errors import DomainError, NotFound
 from orgs.auth import Principal
 from orgs.models import Language, Organization, SenateDistrict, ServiceType
+from webhooks.models import EventType
+from webhooks.services import event_announce, referral_data
 
 from .models import (
     ERASED,
@@ -288,6 +290,12 @@ def client_erase(*, principal: Principal, client_id) -> Client:
     IdempotencyRecord.objects.filter(resource_id__in=referrals.values("pk")).update(
         response_body=None)
     record_write(principal, Action.ERASE, "client", [client.pk], "client_erase")
+    parties = set(referrals.values_list("sending_org_id", flat=True)) | set(
+        referrals.values_list("receiving_org_id", flat=True))
+    event_announce(event_type=EventType.CLIENT_ERASED,
+                   organization_ids=parties | {client.created_by_org_id},
+                   data={"client": {"id": str(client.pk),
+                                    "href": f"/api/v1/clients/{client.pk}/"}})
     return client
 
 
@@ -350,6 +358,9 @@ def _new_referral(principal: Principal, *, client: Client, receiver: Organizatio
     )
     _event(referral, principal, EventKind.CREATED, "", at=now)
     record_write(principal, Action.CREATE, "referral", [referral.pk], "referral_create")
+    event_announce(event_type=EventType.REFERRAL_CREATED,
+                   organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+                   data=referral_data(referral))
     return referral
 
 
@@ -443,6 +454,9 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
     _event(referral, principal, kind, from_status, reason, at=now)
     record_write(principal, Action.UPDATE, "referral", [referral.pk],
                  "referral_forward" if kind == EventKind.FORWARDED else "referral_transition")
+    event_announce(event_type=EventType.REFERRAL_STATUS_CHANGED,
+                   organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+                   data=referral_data(referral, previous_status=from_status))
     return referral
 
 
@@ -508,4 +522,7 @@ def referral_note_add(*, principal: Principal, referral_id, text: str) -> Referr
     referral.updated_at = now
     _event(referral, principal, EventKind.NOTE_ADDED, referral.status, at=now)
     record_write(principal, Action.UPDATE, "referral", [referral.pk], "referral_note_add")
+    event_announce(event_type=EventType.REFERRAL_NOTE_ADDED,
+                   organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+                   data=referral_data(referral, note={"id": str(note.pk)}))
     return note

@@ -7,13 +7,15 @@ from .audit import AuditQuery
 from .orgs import OrgsQuery
 from .referrals import ReferralsMutation, ReferralsQuery
 from .reporting import ReportingMutation, ReportingQuery
+from .webhooks import WebhooksMutation, WebhooksQuery
 
 
-class Query(OrgsQuery, ReferralsQuery, ReportingQuery, AuditQuery, graphene.ObjectType):
+class Query(OrgsQuery, ReferralsQuery, ReportingQuery, AuditQuery, WebhooksQuery,
+            graphene.ObjectType):
     node = relay.Node.Field()
 
 
-class Mutation(ReferralsMutation, ReportingMutation, graphene.ObjectType):
+class Mutation(ReferralsMutation, ReportingMutation, WebhooksMutation, graphene.ObjectType):
     pass
 
 

@@ -10,8 +10,13 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, set_token_value
 
+from config.celery import app as celery_app
 from orgs.models import Membership, OAuthApplication, Organization
 from orgs.services import coalition_seed, oauth_client_create
+
+# Webhook deliveries queued by tests go to an in-memory broker, never to a Redis
+# that a running `make demo` worker would consume (tests/live start their own).
+celery_app.conf.broker_url = "memory://"
 
 CASEWORK_SCOPES = "orgs:read referrals:read referrals:write reports:read"
 

@@ -48,7 +48,9 @@ class LiveServer:
         env = {**os.environ, "DATABASE_URL": self.database_url, "DEBUG": "false",
                "DJANGO_SETTINGS_MODULE": "config.settings",
                # The fuzzers send thousands of requests a minute from one application.
-               "API_RATE_LIMIT": "1000000/min", **self.extra_env}
+               "API_RATE_LIMIT": "1000000/min",
+               # No worker listens unless a test starts one (tests/live/worker.py).
+               "CELERY_BROKER_URL": "memory://", **self.extra_env}
         env.pop("DJANGO_ENV", None)
         command = [
             str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application",
