@@ -8,6 +8,7 @@ PG_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/coalition)
 TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BROKER ?= $(or $(CELERY_BROKER_URL),$(REDIS_URL),redis://127.0.0.1:6379/0)
 
 .PHONY: demo test test-postgres test-sqlite schema install clean
 
@@ -33,8 +34,22 @@ demo: $(VENV)/.installed
 	@echo "==> loading the coalition and demo data"
 	$(BIN)/python manage.py seed_coalition
 	$(BIN)/python manage.py seed_demo
+	@mkdir -p var
+	@if ! $(BIN)/python -c "import redis; redis.Redis.from_url('$(BROKER)', socket_connect_timeout=1).ping()" 2>/dev/null; then \
+		if command -v redis-server >/dev/null 2>&1; then \
+			echo "==> starting Redis, the task queue's broker (log: var/redis.log)"; \
+			redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+				--dir $(CURDIR)/var --logfile $(CURDIR)/var/redis.log; sleep 1; \
+		else \
+			echo "!!> No Redis at $(BROKER) and no redis-server to start: webhooks wait in the"; \
+			echo "    outbox until a broker runs (install redis-server, or set CELERY_BROKER_URL)."; \
+		fi; \
+	fi
 	@$(BIN)/python manage.py demo_banner --host $(HOST) --port $(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "==> starting the webhook worker (log: var/celery.log) and the API"
+	@$(BIN)/celery -A config worker -B --loglevel INFO --concurrency 2 >> var/celery.log 2>&1 & \
+		worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	@$(MAKE) --no-print-directory test-postgres

@@ -135,6 +135,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL is unreachable a request gets its 503 quickly instead of hanging.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The quick start's web server and webhook worker write to one file: take the
+    # write lock when a transaction begins (no "database is locked" on upgrade), and
+    # wait for it rather than fail.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

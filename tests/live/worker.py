@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
+import secrets
 import subprocess
 import sys
-import secrets
 from pathlib import Path
 
 import redis
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Database 15 of the local Redis: away from a `make demo` worker on database 0.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def redis_reachable() -> bool:
@@ -48,6 +49,7 @@ class CeleryWorker:
         env.pop("DJANGO_ENV", None)
         command = [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker",
                    "-B", "--loglevel", "INFO", "--concurrency", "2",
+                   "--without-mingle", "--without-gossip",
                    "--queues", env["CELERY_QUEUE"], "--hostname", f"{env['CELERY_QUEUE']}@%h"]
         self._log = open(self.log_path, "ab")
         # Its own process group, so kill() takes the pool's children down with it.

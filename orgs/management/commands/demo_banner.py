@@ -24,4 +24,7 @@ Get a token (Senator Peralta's district office, client credentials):
 
 Other demo clients: demo-hotline, demo-camba, demo-cala, demo-funder,
 demo-coalition-admin (secret: <client_id>-secret). See README.md.
+
+Webhooks are delivered by a Celery worker started alongside (log: var/celery.log);
+examples/ holds a partner client that syncs, accepts and verifies them.
 """)
