@@ -79,13 +79,30 @@ class OrganizationNode(DjangoObjectType):
         return organization_list().filter(pk=id).first()
 
 
+class Caller(graphene.ObjectType):
+    """Who the token acts for."""
+
+    organization = graphene.Field(OrganizationNode, required=True)
+    scopes = graphene.List(graphene.NonNull(graphene.String), required=True)
+    client_id = graphene.String()
+    username = graphene.String(description="The person acting; null for a system.")
+
+
 class OrgsQuery(graphene.ObjectType):
+    me = graphene.Field(Caller, required=True, description="Who this token acts for.")
     organizations = DjangoFilterConnectionField(
         OrganizationNode, description="The coalition directory, filtered and ordered."
     )
     organization = graphene.Field(OrganizationNode, slug=graphene.String(required=True))
     service_types = graphene.List(graphene.NonNull(ServiceTypeNode), required=True,
                                   description="The service-type taxonomy.")
+
+    def resolve_me(root, info):
+        principal = info.context.principal
+        return Caller(organization=principal.organization, scopes=sorted(principal.scopes),
+                      client_id=principal.application.client_id if principal.application
+                      else None,
+                      username=principal.user.get_username() if principal.user else None)
 
     def resolve_organizations(root, info, **kwargs):
         require_scopes(info, ORGS_READ)

@@ -63,3 +63,22 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "region": obj.address_region,
             "postal_code": obj.address_postal_code,
         }
+
+
+class CallerSerializer(serializers.Serializer):
+    """Who a token acts for: what a partner system needs to know about itself."""
+
+    organization = serializers.SlugField(source="organization.slug",
+                                         help_text="The organisation the token acts for.")
+    organization_name = serializers.CharField(source="organization.name")
+    organization_kind = serializers.CharField(source="organization.kind")
+    scopes = serializers.SerializerMethodField(help_text="Scopes this token holds.")
+    client_id = serializers.CharField(source="application.client_id", allow_null=True)
+    username = serializers.SerializerMethodField(
+        help_text="The person acting, for an authorization-code token; null for a system.")
+
+    def get_scopes(self, principal) -> list[str]:
+        return sorted(principal.scopes)
+
+    def get_username(self, principal) -> str | None:
+        return principal.user.get_username() if principal.user else None

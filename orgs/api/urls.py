@@ -1,9 +1,10 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import OrganizationViewSet, ServiceTypeViewSet
+from .views import CallerView, OrganizationViewSet, ServiceTypeViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("service-types", ServiceTypeViewSet, basename="service-type")
 
-urlpatterns = router.urls
+urlpatterns = router.urls + [path("me/", CallerView.as_view(), name="me")]

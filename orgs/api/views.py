@@ -1,12 +1,14 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.routing import SLUG_PATTERN
 
 from ..filtersets import OrganizationFilterSet, ServiceTypeFilterSet
 from ..policy import ORGS_READ
 from ..selectors import organization_list, service_type_list
-from .serializers import OrganizationSerializer, ServiceTypeSerializer
+from .serializers import CallerSerializer, OrganizationSerializer, ServiceTypeSerializer
 
 
 @extend_schema_view(
@@ -38,3 +40,14 @@ class ServiceTypeViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return service_type_list()
+
+
+class CallerView(APIView):
+    """Any valid token may ask whom it acts for (no scope needed)."""
+
+    required_scopes: list[str] = []
+
+    @extend_schema(summary="Who this token acts for (organisation, scopes)",
+                   responses={200: CallerSerializer})
+    def get(self, request):
+        return Response(CallerSerializer(request.auth).data)
