@@ -210,6 +210,10 @@ class Referral(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    change_seq = models.BigIntegerField(
+        default=0, editable=False,
+        help_text="Commit-ordered change key for the sync feed; set by database triggers "
+                  "on every insert and update (referrals/migrations/0012).")
 
     objects = ReferralQuerySet.as_manager()
 
@@ -217,6 +221,7 @@ class Referral(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["updated_at", "id"]),
+            models.Index(fields=["change_seq", "id"]),
             models.Index(fields=["sending_org", "-created_at"]),
             models.Index(fields=["receiving_org", "-created_at"]),
             models.Index(fields=["status", "needed_by"]),

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Case,
     Exists,
@@ -16,6 +26,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from config.errors import DomainError, NotFound
 from orgs.models import Language, Organization, SenateDistrict, ServiceType
@@ -108,6 +120,138 @@ def referral_notes(principal, referral_id) -> QuerySet[ReferralNote]:
     referral = visible_referral(principal, referral_id)
     return ReferralNote.objects.filter(referral=referral).select_related(
         "author_org", "author_user").order_by("created_at", "id")
+
+
+# --- incremental sync -----------------------------------------------------------------
+
+# Below the xmin of a PostgreSQL snapshot every transaction has finished: no change
+# keyed below it can still appear. SQLite has no concurrent writers, hence no bound.
+PG_COMMITTED_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+SQLITE_COMMITTED_HORIZON = "SELECT COALESCE(MAX(change_seq), 0) + 1 FROM referrals_referral"
+SYNC_TOKEN_MAX_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class SyncPosition:
+    """Where a partner's feed stands: after (seq, id), or from ``seq`` on when ``id``
+    is None. ``updated_after``/``horizon``: a first sync asked only for referrals
+    changed after that instant, among those committed before ``horizon``."""
+
+    seq: int = 0
+    id: uuid.UUID | None = None
+    updated_after: datetime | None = None
+    horizon: int | None = None
+
+    def encode(self) -> str:
+        data: dict = {"s": self.seq}
+        if self.id is not None:
+            data["i"] = str(self.id)
+        if self.updated_after is not None:
+            data["u"] = self.updated_after.isoformat()
+            data["b"] = self.horizon
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> SyncPosition:
+        invalid = DomainError("invalid_sync_token",
+                              "`since` is not a sync token this API handed out.", field="since")
+        if not token or len(token) > SYNC_TOKEN_MAX_LENGTH:
+            raise invalid
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            if not isinstance(data, dict) or not set(data) <= {"s", "i", "u", "b"}:
+                raise ValueError(data)
+            seq, horizon = data.get("s"), data.get("b")
+            if not _whole(seq) or ("u" in data) != ("b" in data) or (
+                    "b" in data and not _whole(horizon)):
+                raise ValueError(data)
+            row_id = uuid.UUID(data["i"]) if "i" in data else None
+            updated_after = datetime.fromisoformat(data["u"]) if "u" in data else None
+            if updated_after is not None and updated_after.tzinfo is None:
+                raise ValueError(data)
+        except (ValueError, TypeError, AttributeError, binascii.Error):
+            raise invalid from None
+        return cls(seq=seq, id=row_id, updated_after=updated_after, horizon=horizon)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+@dataclass
+class ChangesPage:
+    referrals: list[Referral]
+    next_since: str
+    more: bool
+
+
+def _committed_horizon() -> int:
+    """A change key that every change committed from now on is at or above."""
+    sql = (f"SELECT {PG_COMMITTED_HORIZON}" if connection.vendor == "postgresql"
+           else SQLITE_COMMITTED_HORIZON)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+def _instant(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00
+        raise DomainError("validation_error", "`updated_after` is out of range.",
+                          field="updated_after") from None
+
+
+def referral_changes(principal, *, since: str | None = None,
+                     updated_after: datetime | None = None, limit: int = 50,
+                     **list_options) -> ChangesPage:
+    """Referrals visible to the principal that changed after the position ``since``
+    names (on a first sync: all, or those changed after ``updated_after``), ordered by
+    (change_seq, id), with the token for the next call. ``list_options``: referral_list's.
+
+    Why xmin bounds the feed: change_seq is a transaction id, taken at its first write,
+    so ids are not commit order; but every transaction below the snapshot's xmin has
+    finished, so nothing can still commit behind a cursor that stays below it."""
+    if since is not None and updated_after is not None:
+        raise DomainError("invalid_sync_request",
+                          "Send `updated_after` on the first sync only; afterwards `since`.")
+    if since is not None:
+        position = SyncPosition.decode(since)
+    elif updated_after is not None:
+        position = SyncPosition(updated_after=_instant(updated_after),
+                               horizon=_committed_horizon())
+    else:
+        position = SyncPosition()
+    limit = max(1, min(limit, settings.API_MAX_PAGE_SIZE))
+
+    queryset = referral_list(principal, **list_options)
+    if position.id is None:
+        queryset = queryset.filter(change_seq__gte=position.seq)
+    else:
+        queryset = queryset.filter(
+            Q(change_seq__gt=position.seq) | Q(change_seq=position.seq, id__gt=position.id),
+            change_seq__gte=position.seq)  # the same rows; lets the index bound the scan
+    if position.updated_after is not None:
+        queryset = queryset.filter(Q(updated_at__gt=position.updated_after)
+                                   | Q(change_seq__gte=position.horizon))
+    if connection.vendor == "postgresql":
+        # A subquery, so that it is computed once (an InitPlan), not once per row.
+        queryset = queryset.filter(change_seq__lt=RawSQL(f"SELECT {PG_COMMITTED_HORIZON}", [],
+                                                         output_field=BigIntegerField()))
+    rows = list(queryset.order_by("change_seq", "id")[:limit + 1])
+    page, more = rows[:limit], len(rows) > limit
+
+    if page:
+        last = page[-1]
+        next_since = SyncPosition(seq=last.change_seq, id=last.pk,
+                                  updated_after=position.updated_after,
+                                  horizon=position.horizon).encode()
+    else:
+        next_since = since if since is not None else position.encode()
+    return ChangesPage(referrals=page, next_since=next_since, more=more)
 
 
 def routing_suggestions(*, principal, service_type: str, language: str | None = None,

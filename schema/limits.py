@@ -62,19 +62,29 @@ def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_s
                     node, extensions={"code": "query_too_costly"}))
             return self.SKIP
 
-        def _multiplier(self, field_node: FieldNode, field_type, is_list: bool) -> int:
+        @staticmethod
+        def _page(field_node: FieldNode) -> int | None:
+            """The page size a field asks for with first/last, if it takes one."""
+            for argument in field_node.arguments or ():
+                if argument.name.value in ("first", "last"):
+                    if isinstance(argument.value, IntValueNode):
+                        return max(1, min(int(argument.value.value), page_size))
+                    return page_size  # a variable: assume the most
+            return None
+
+        def _multiplier(self, field_node: FieldNode, field_type, is_list: bool,
+                        list_size: int) -> int:
             if field_node.name.value == "edges":
                 return 1  # the connection field above already counted its page
             if getattr(field_type, "name", "").endswith("Connection"):
-                for argument in field_node.arguments or ():
-                    if argument.name.value in ("first", "last"):
-                        if isinstance(argument.value, IntValueNode):
-                            return max(1, min(int(argument.value.value), page_size))
-                        return page_size  # a variable: assume the most
-                return page_size
-            return DEFAULT_LIST_SIZE if is_list else 1
+                return self._page(field_node) or page_size
+            return list_size if is_list else 1
 
-        def _cost(self, selection_set, parent_type, depth: int, seen_fragments: set) -> int:
+        def _cost(self, selection_set, parent_type, depth: int, seen_fragments: set,
+                  list_size: int = DEFAULT_LIST_SIZE) -> int:
+            """``list_size``: the length assumed for the lists in this selection; a page
+            object that is no connection (e.g. referralChanges(first:)) sets it for the
+            lists just below it."""
             if selection_set is None:
                 return 0
             self.max_seen_depth = max(self.max_seen_depth, depth)
@@ -85,21 +95,26 @@ def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_s
                 if isinstance(selection, FieldNode):
                     if selection.alias is not None:
                         self.aliases += 1
-                    field_type = None
+                    field_type = definition = None
                     if isinstance(parent_type, GraphQLObjectType) or hasattr(parent_type, "fields"):
                         definition = parent_type.fields.get(selection.name.value)
                         if definition is not None:
                             field_type = definition.type
                     named, is_list = _unwrap(field_type) if field_type is not None else (None, False)
+                    child_list_size = DEFAULT_LIST_SIZE
+                    if (definition is not None and "first" in definition.args and not is_list
+                            and not getattr(named, "name", "").endswith("Connection")):
+                        child_list_size = self._page(selection) or page_size
                     children = self._cost(selection.selection_set, named, depth + 1,
-                                          seen_fragments) if selection.selection_set else 0
-                    total += 1 + self._multiplier(selection, named, is_list) * children
+                                          seen_fragments, child_list_size) \
+                        if selection.selection_set else 0
+                    total += 1 + self._multiplier(selection, named, is_list, list_size) * children
                 elif isinstance(selection, InlineFragmentNode):
                     condition = selection.type_condition
                     fragment_type = (self.context.schema.get_type(condition.name.value)
                                      if condition else parent_type)
                     total += self._cost(selection.selection_set, fragment_type, depth,
-                                        seen_fragments)
+                                        seen_fragments, list_size)
                 elif isinstance(selection, FragmentSpreadNode):
                     name = selection.name.value
                     fragment = self.fragments.get(name)
@@ -108,7 +123,7 @@ def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_s
                     fragment_type = self.context.schema.get_type(
                         fragment.type_condition.name.value)
                     total += self._cost(fragment.selection_set, fragment_type, depth,
-                                        seen_fragments | {name})
+                                        seen_fragments | {name}, list_size)
             return total
 
     return QueryLimitsRule

@@ -4,6 +4,7 @@ through visible_to) and referrals.services (writes), exactly as REST does."""
 from __future__ import annotations
 
 import graphene
+from django.conf import settings
 from graphene_django import DjangoObjectType
 from graphene_django.filter import DjangoFilterConnectionField
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
@@ -30,7 +31,7 @@ from referrals.models import (
 from referrals.presentation import contact_details_visible
 from referrals.services import ClientInput, ConsentInput, OutcomeInput
 
-from .errors import enum_value, require_scopes
+from .errors import CoalitionError, enum_value, require_scopes
 from .orgs import OrganizationNode, ServiceTypeNode
 
 StatusEnum = graphene.Enum.from_enum(Status, name="ReferralStatus",
@@ -68,15 +69,16 @@ def selected_field_names(info) -> set[str]:
     return names
 
 
+def referral_list_options(info) -> dict:
+    """What referral_list() should prefetch for the fields this query selects."""
+    names = selected_field_names(info)
+    return {"with_events": "events" in names, "with_notes": "notes" in names,
+            "with_org_details": bool(names & {"senateDistricts", "languages", "serviceTypes"})}
+
+
 def referral_queryset(info):
     principal = require_scopes(info, REFERRALS_READ)
-    names = selected_field_names(info)
-    return selectors.referral_list(
-        principal,
-        with_events="events" in names,
-        with_notes="notes" in names,
-        with_org_details=bool(names & {"senateDistricts", "languages", "serviceTypes"}),
-    )
+    return selectors.referral_list(principal, **referral_list_options(info))
 
 
 # --- types -------------------------------------------------------------------------
@@ -270,6 +272,19 @@ class ReferralType(DjangoObjectType):
         return self.etag
 
 
+class ReferralChangesType(graphene.ObjectType):
+    referrals = graphene.List(graphene.NonNull(ReferralType), required=True,
+                              description="Changed referrals, in commit order.")
+    next_since = graphene.String(
+        required=True, description="Store it and send it as `since` on the next sync; "
+                                   "repeat while `more` is true.")
+    more = graphene.Boolean(required=True,
+                            description="More changes are ready now: sync again straight away.")
+
+    class Meta:
+        name = "ReferralChanges"
+
+
 class RoutingSuggestionType(graphene.ObjectType):
     organization = graphene.Field(OrganizationNode, required=True)
     score = graphene.Int(required=True, description="Higher is a better match.")
@@ -290,6 +305,18 @@ class ReferralsQuery(graphene.ObjectType):
     referral = graphene.Field(ReferralType, id=graphene.UUID(required=True))
     clients = DjangoFilterConnectionField(ClientType,
                                           description="Clients visible to your organisation.")
+    referral_changes = graphene.Field(
+        ReferralChangesType, required=True,
+        since=graphene.String(description="The nextSince of your previous sync."),
+        updated_after=graphene.DateTime(
+            description="First sync only (without since): only referrals changed after this "
+                        "instant. Omit both for a full sync."),
+        first=graphene.Int(description=f"Referrals per page (default 50, at most "
+                                       f"{settings.API_MAX_PAGE_SIZE})."),
+        description="Referrals your organisation sends or receives that changed since your "
+                    "last sync, in commit order, with no gap or repeat while others write. "
+                    "Store nextSince and send it as since on the next sync; repeat while more "
+                    "is true.")
     client = graphene.Field(ClientType, id=graphene.UUID(required=True))
     client_consents = graphene.List(graphene.NonNull(ConsentType), required=True,
                                     client_id=graphene.UUID(required=True))
@@ -307,6 +334,17 @@ class ReferralsQuery(graphene.ObjectType):
         if referral is None:
             raise NotFound("No referral with this id is visible to your organisation.")
         return referral
+
+    def resolve_referral_changes(root, info, since=None, updated_after=None, first=None):
+        principal = require_scopes(info, REFERRALS_READ)
+        first = 50 if first is None else first
+        if not 1 <= first <= settings.API_MAX_PAGE_SIZE:
+            raise CoalitionError(f"`first` must be 1 to {settings.API_MAX_PAGE_SIZE}.",
+                                 code="validation_error")
+        page = selectors.referral_changes(principal, since=since, updated_after=updated_after,
+                                          limit=first, **referral_list_options(info))
+        return ReferralChangesType(referrals=page.referrals, next_since=page.next_since,
+                                   more=page.more)
 
     def resolve_clients(root, info, **kwargs):
         return selectors.client_list(require_scopes(info, REFERRALS_READ))

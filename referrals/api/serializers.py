@@ -1,7 +1,11 @@
 """REST shapes for clients and referrals. Output serializers read what the
 selectors loaded; input serializers only parse (the services decide)."""
 
+from django import forms
+from django.conf import settings
 from rest_framework import serializers
+
+from orgs.filtersets import UTCIsoDateTimeField
 
 from ..models import (
     Client,
@@ -177,6 +181,15 @@ class ForwardResultSerializer(serializers.Serializer):
     child = ReferralSerializer()
 
 
+class ReferralChangesSerializer(serializers.Serializer):
+    results = ReferralSerializer(many=True, help_text="Changed referrals, in commit order.")
+    next_since = serializers.CharField(
+        help_text="Store it and send it as `since` on the next sync; repeat while `more` "
+                  "is true.")
+    more = serializers.BooleanField(
+        help_text="More changes are ready now: sync again straight away.")
+
+
 class RoutingSuggestionSerializer(serializers.Serializer):
     organization = serializers.CharField(source="slug")
     name = serializers.CharField()
@@ -264,6 +277,31 @@ class NoteCreateSerializer(serializers.Serializer):
 
 class ConsentCreateSerializer(ConsentInputSerializer):
     shared_with = serializers.SlugField(help_text="Organisation the client agrees to share with.")
+
+
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 instant, parsed as the FilterSets' InstantFilter parses it."""
+
+    def to_internal_value(self, value):
+        try:
+            return UTCIsoDateTimeField().clean(value)
+        except forms.ValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="invalid") from None
+
+
+class ReferralChangesQuerySerializer(serializers.Serializer):
+    since = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False,
+        help_text="The next_since of your previous sync. Store next_since and send it as "
+                  "since on the next sync; repeat while more is true.")
+    updated_after = InstantField(
+        required=False,
+        help_text="First sync only (without since): only referrals changed after this "
+                  "instant (ISO 8601 with a UTC offset). Omit both for a full sync.")
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, default=50,
+        help_text=f"Referrals per page; at most {settings.API_MAX_PAGE_SIZE} (larger asks "
+                  "are cut to that).")
 
 
 class RoutingQuerySerializer(serializers.Serializer):

@@ -29,6 +29,8 @@ from .serializers import (
     ForwardSerializer,
     NoteCreateSerializer,
     NoteSerializer,
+    ReferralChangesQuerySerializer,
+    ReferralChangesSerializer,
     ReferralCreateSerializer,
     ReferralSerializer,
     RoutingQuerySerializer,
@@ -105,7 +107,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
     required_scopes_by_action = {
         "list": [REFERRALS_READ], "retrieve": [REFERRALS_READ], "events": [REFERRALS_READ],
-        "notes": [REFERRALS_READ], "create": [REFERRALS_WRITE],
+        "notes": [REFERRALS_READ], "changes": [REFERRALS_READ], "create": [REFERRALS_WRITE],
         "transition": [REFERRALS_WRITE], "forward": [REFERRALS_WRITE],
         "add_note": [REFERRALS_WRITE],
     }
@@ -119,6 +121,27 @@ class ReferralViewSet(viewsets.GenericViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Referrals changed since your last sync (gap-free)",
+        description="Every referral your organisation sends or receives that changed after "
+                    "`since`, in commit order, each in its current version. No change is "
+                    "skipped or repeated, even while others write. Store next_since and send "
+                    "it as since on the next sync; repeat while more is true. See "
+                    "docs/sync.md.",
+        parameters=[ReferralChangesQuerySerializer],
+        responses={200: ReferralChangesSerializer})
+    @action(detail=False, methods=["get"], url_path="changes", pagination_class=None,
+            filterset_class=None)
+    def changes(self, request):
+        query = ReferralChangesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        page = selectors.referral_changes(
+            principal_of(request), since=params.get("since"),
+            updated_after=params.get("updated_after"), limit=params["page_size"])
+        return Response({"results": self.get_serializer(page.referrals, many=True).data,
+                         "next_since": page.next_since, "more": page.more})
 
     def retrieve(self, request, pk=None):
         referral = self.get_object()
