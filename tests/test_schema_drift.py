@@ -66,7 +66,7 @@ def test_the_schema_describes_oauth2_with_both_flows(openapi):
     assert flows["authorizationCode"]["tokenUrl"] == "/o/token/"
     for flow in flows.values():
         assert set(flow["scopes"]) == {"orgs:read", "referrals:read", "referrals:write",
-                                       "reports:read", "admin"}
+                                       "reports:read", "webhooks:manage", "admin"}
 
 
 def test_operations_state_their_scope_and_problem_responses(openapi):

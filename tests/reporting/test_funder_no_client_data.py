@@ -25,6 +25,7 @@ from graphql import (
 from referrals.models import Client, Consent, Referral, ReferralEvent, ReferralNote
 from reporting.models import ServiceEvent
 from schema.schema import schema as graphene_schema
+from webhooks.models import WebhookDelivery, WebhookSubscription
 
 from .fixtures import CAMBA, FUNDER
 
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.django_db
 SCHEMA = graphene_schema.graphql_schema
 # A token minted with every scope: the funder's application can hold none of the
 # referral scopes, so the principal must still see no client.
-GREEDY = "orgs:read referrals:read referrals:write reports:read admin"
+GREEDY = "orgs:read referrals:read referrals:write reports:read webhooks:manage admin"
 
 
 def secrets_of(casework) -> list[str]:
@@ -62,9 +63,16 @@ def ids(casework):
     ReferralEvent.objects.create(referral=referral, kind="created",
                                  organization=referral.sending_org, to_status="requested",
                                  reason=f"for {client.family_name}", version=1)
+    # CAMBA's webhook, with one delivery: a funder may not see or touch either.
+    webhook = WebhookSubscription.objects.create(
+        organization=referral.receiving_org, url="https://cases.camba.example/hooks",
+        events=["referral.created"], secret="whsec_" + "A" * 43)
+    delivery = WebhookDelivery.objects.create(subscription=webhook, event_type="webhook.ping",
+                                              body="{}")
     return {"referral": str(referral.pk), "client": str(client.pk), "consent": str(consent.pk),
             "event": str(casework.events["E1"].pk), "slug": CAMBA, "code": "asylum",
-            "grant": str(next(iter(casework.grants.values())).pk)}
+            "grant": str(next(iter(casework.grants.values())).pk),
+            "webhook": str(webhook.pk), "delivery": str(delivery.pk)}
 
 
 # --- REST ---------------------------------------------------------------------------------
@@ -76,9 +84,12 @@ def path_value(path: str, name: str, ids: dict) -> str:
         return ids["slug"]
     if name == "code":
         return ids["code"]
+    if name == "delivery_id":
+        return ids["delivery"]
     assert name == "id", (path, name)
     for prefix, key in (("/api/v1/referrals/", "referral"), ("/api/v1/clients/", "client"),
-                        ("/api/v1/service-events/", "event"), ("/api/v1/grants/", "grant")):
+                        ("/api/v1/service-events/", "event"), ("/api/v1/grants/", "grant"),
+                        ("/api/v1/webhooks/", "webhook")):
         if path.startswith(prefix):
             return ids[key]
     raise AssertionError(f"no id for {path}")
@@ -113,11 +124,12 @@ def strip_echo(response, path: str) -> str:
 
 
 # What a funder may read: the directory, the service taxonomy, reports, its grants,
-# and the (empty) list of service events. Everything else is 403 or 404.
+# the (empty) list of service events, and who it is. Everything else is 403 or 404.
 FUNDER_READABLE = {"/api/v1/organizations/", "/api/v1/organizations/{slug}/",
                    "/api/v1/service-types/", "/api/v1/service-types/{code}/",
                    "/api/v1/reports/service-numbers/", "/api/v1/reports/budget-request/",
-                   "/api/v1/grants/", "/api/v1/grants/{id}/", "/api/v1/service-events/"}
+                   "/api/v1/grants/", "/api/v1/grants/{id}/", "/api/v1/service-events/",
+                   "/api/v1/me/"}
 
 
 @pytest.mark.parametrize("scopes", [None, GREEDY], ids=["funder-token", "greedy-token"])
@@ -324,7 +336,8 @@ def test_every_graphql_field(api, casework, ids, scopes):
         assert codes <= ALLOWED_ERRORS, (name, query, body)
         data = (body.get("data") or {}).get(name)
         if name in ("referrals", "referral", "clients", "client", "clientConsents",
-                    "routingSuggestions") or kind == "mutation":
+                    "routingSuggestions", "referralChanges", "webhookSubscriptions",
+                    "webhookDeliveries") or kind == "mutation":
             assert not data or data == {"edges": []}, (name, data)
             assert codes, f"{kind} {name} should be refused"
     assert (Client.objects.filter(given_name__startswith="Zq").count(), Referral.objects.count(),
