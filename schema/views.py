@@ -173,7 +173,7 @@ class CoalitionGraphQLView(GraphQLView):
         try:
             principal = authenticate_request(request)
         except InvalidToken as exc:
-            return self._unauthorized(str(exc.detail), exc.detail.code)
+            return self._unauthorized(str(exc.detail), exc.detail.code, token_sent=True)
         if principal is None:
             return self._unauthorized(
                 "Send an OAuth2 bearer token: Authorization: Bearer <token>.",
@@ -221,8 +221,10 @@ class CoalitionGraphQLView(GraphQLView):
         return result
 
     @staticmethod
-    def _unauthorized(message: str, code: str) -> HttpResponse:
-        return _error_response(401, message, code, WWW_Authenticate='Bearer realm="coalition"')
+    def _unauthorized(message: str, code: str, token_sent: bool = False) -> HttpResponse:
+        # As REST does (RFC 6750 section 3): say why a token that was sent is refused.
+        challenge = 'Bearer realm="coalition"' + (', error="invalid_token"' if token_sent else "")
+        return _error_response(401, message, code, WWW_Authenticate=challenge)
 
     @staticmethod
     def format_error(error):

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Organization, ServiceType
+from ..models import Organization, OrganizationKind, ServiceType
 
 
 class ServiceTypeSerializer(serializers.ModelSerializer):
@@ -71,7 +71,8 @@ class CallerSerializer(serializers.Serializer):
     organization = serializers.SlugField(source="organization.slug",
                                          help_text="The organisation the token acts for.")
     organization_name = serializers.CharField(source="organization.name")
-    organization_kind = serializers.CharField(source="organization.kind")
+    organization_kind = serializers.ChoiceField(choices=OrganizationKind.choices,
+                                                source="organization.kind")
     scopes = serializers.SerializerMethodField(help_text="Scopes this token holds.")
     client_id = serializers.CharField(source="application.client_id", allow_null=True)
     username = serializers.SerializerMethodField(

@@ -42,6 +42,9 @@ def assert_unauthorized(response, code: str):
     assert response.status_code == 401
     assert response["Content-Type"].startswith("application/json")
     assert response["WWW-Authenticate"].startswith("Bearer ")
+    # RFC 6750: a refused token is named as such; a missing one is not an error.
+    assert ('error="invalid_token"' in response["WWW-Authenticate"]) == (
+        code != "not_authenticated")
     body = response.json()
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == code
