@@ -168,9 +168,12 @@ class SyncPosition:
                 raise ValueError(data)
             row_id = uuid.UUID(data["i"]) if "i" in data else None
             updated_after = datetime.fromisoformat(data["u"]) if "u" in data else None
-            if updated_after is not None and updated_after.tzinfo is None:
-                raise ValueError(data)
-        except (ValueError, TypeError, AttributeError, binascii.Error):
+            if updated_after is not None:
+                if updated_after.tzinfo is None:
+                    raise ValueError(data)
+                # In UTC, as the API wrote it: PostgreSQL refuses offsets over 15:59.
+                updated_after = updated_after.astimezone(UTC)
+        except (ValueError, TypeError, AttributeError, OverflowError, binascii.Error):
             raise invalid from None
         return cls(seq=seq, id=row_id, updated_after=updated_after, horizon=horizon)
 

@@ -23,6 +23,9 @@ USER_AGENT = "Coalition-Webhooks/1.0"
 RETRY_WINDOW = timedelta(hours=24)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=4)
+# A row still unclaimed this long after its window closed (its worker died each time,
+# or the queue was down) is given up rather than tried forever.
+CLAIM_GRACE = timedelta(hours=1)
 
 
 def next_attempt_at(*, attempts: int, created_at: datetime, now: datetime) -> datetime | None:
@@ -47,9 +50,13 @@ def _claim(delivery_id) -> tuple[WebhookDelivery, WebhookAttempt] | None:
                     .select_related("subscription").filter(pk=delivery_id).first())
         if delivery is None:
             return None  # done, not due, or another worker holds it
-        if not delivery.subscription.active:
+        reason = ("The webhook is disabled." if not delivery.subscription.active
+                  else "The retry window is over."
+                  if now > delivery.created_at + RETRY_WINDOW + CLAIM_GRACE
+                  else None)
+        if reason:
             delivery.state = DeliveryState.FAILED
-            delivery.last_error = "The webhook is disabled."
+            delivery.last_error = reason
             delivery.lease_until = None
             delivery.save(update_fields=["state", "last_error", "lease_until"])
             return None
@@ -92,12 +99,17 @@ def attempt_delivery(delivery_id) -> str | None:
     if claimed is None:
         return None
     delivery, attempt = claimed
-    headers = signing.signed_headers(
-        message_id=str(delivery.event_id), body=delivery.body,
-        secrets=delivery.subscription.signing_secrets(), at=timezone.now())
-    headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
-    result = transport.post(delivery.subscription.url, delivery.body.encode(), headers)
-    _record(delivery, attempt, result)
+    result = transport.Result(None, "The attempt failed inside the worker.", 0)
+    try:
+        headers = signing.signed_headers(
+            message_id=str(delivery.event_id), body=delivery.body,
+            secrets=delivery.subscription.signing_secrets(), at=timezone.now())
+        headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
+        result = transport.post(delivery.subscription.url, delivery.body.encode(), headers)
+    finally:
+        # Whatever happened, the attempt counts and the next one is scheduled (a
+        # killed worker is the one case that cannot get here: its lease runs out).
+        _record(delivery, attempt, result)
     delivery.refresh_from_db(fields=["state"])
     log.info("webhook %s attempt %d to %s: %s", delivery.pk, attempt.number,
              delivery.subscription_id, result.status_code or result.error)

@@ -9,19 +9,32 @@ against the URL's host name. Redirects are not followed."""
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
 
 import certifi
 import urllib3
+import urllib3.connection
 from django.conf import settings
 from urllib3.util import parse_url
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
+# The whole attempt, however slowly the endpoint drips its answer (well under the
+# worker's lease, WEBHOOK_LEASE_SECONDS).
+TOTAL_TIMEOUT = 20.0
 MAX_URL_LENGTH = 2000
+
+# IPv6 ranges that carry or reach an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible
+# and -translated) or are deprecated, refused outright: through them a "public" IPv6
+# address can lead to 169.254.169.254 or 10.0.0.0/8.
+TUNNELLED = [ipaddress.ip_network(n) for n in (
+    "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96",
+    "::ffff:0:0:0/96", "fec0::/10")]
 
 
 class UnsafeTarget(Exception):
@@ -54,8 +67,11 @@ class Result:
 
 
 def _address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif any(address in network for network in TUNNELLED):
+            return False
     return address.is_global and not address.is_multicast
 
 
@@ -96,11 +112,11 @@ def resolve(url: str) -> Target:
                            f"The host {host!r} does not resolve.") from None
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if not settings.WEBHOOK_ALLOW_LOCAL_TARGETS:
-        refused = [str(a) for a in addresses if not _address_allowed(a)]
-        if refused:
+        if not all(_address_allowed(a) for a in addresses):
+            # Which address is not said: the API is no oracle for internal DNS.
             raise UnsafeTarget("webhook_url_forbidden",
-                               f"{host} resolves to a loopback, private or reserved address "
-                               f"({refused[0]}); webhooks go to public hosts only.")
+                               f"{host} resolves to an address that is not public; webhooks "
+                               "go to public hosts only.")
     return Target(scheme, host, port, path, str(addresses[0]))
 
 
@@ -116,29 +132,43 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Result:
     except UnsafeTarget as exc:
         return done(None, f"{exc.code}: {exc.detail}")
     default_port = 443 if target.scheme == "https" else 80
-    host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
-    timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT)
+    name = f"[{target.host}]" if ":" in target.host else target.host
+    host_header = name if target.port == default_port else f"{name}:{target.port}"
     if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            target.address, target.port, timeout=timeout, retries=False, maxsize=1,
-            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
-            server_hostname=target.host, assert_hostname=target.host)
+        connection = urllib3.connection.HTTPSConnection(
+            target.address, target.port, timeout=CONNECT_TIMEOUT, cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(), server_hostname=target.host,
+            assert_hostname=target.host)
     else:
-        pool = urllib3.HTTPConnectionPool(target.address, target.port, timeout=timeout,
-                                          retries=False, maxsize=1)
+        connection = urllib3.connection.HTTPConnection(target.address, target.port,
+                                                       timeout=CONNECT_TIMEOUT)
+    expired = threading.Event()
+
+    def cut_off():  # an endpoint that answers a byte at a time is cut off here
+        expired.set()
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(TOTAL_TIMEOUT, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        response = pool.urlopen("POST", target.path, body=body,
-                                headers={**headers, "Host": host_header},
-                                redirect=False, retries=False, preload_content=False)
-        try:
-            response.read(65536)  # a little of the body, so the peer is not cut off
-        finally:
-            response.release_conn()
+        connection.request("POST", target.path, body=body,
+                           headers={**headers, "Host": host_header})
+        connection.sock.settimeout(READ_TIMEOUT)  # connected: now wait for the answer
+        response = connection.getresponse()
+        response.read(65536)  # a little of the body, so the peer is not cut off
         status = response.status
         return done(status, "" if 200 <= status < 300 else f"HTTP {status}")
-    except urllib3.exceptions.HTTPError as exc:
-        return done(None, f"{type(exc).__name__}: {exc}")
-    except OSError as exc:
+    except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError,
+            ValueError) as exc:
+        if expired.is_set():
+            return done(None, f"TotalTimeout: no complete answer in {TOTAL_TIMEOUT:.0f} s")
         return done(None, f"{type(exc).__name__}: {exc}")
     finally:
-        pool.close()
+        watchdog.cancel()
+        connection.close()

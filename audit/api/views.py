@@ -1,11 +1,10 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from config.pagination import PageNumberPagination
+from config.pagination import CursorPagination
 from orgs.policy import ADMIN
 from reporting.api.renderers import CSVRenderer
 
@@ -35,8 +34,6 @@ class AuditRecordSerializer(serializers.ModelSerializer):
 class AuditPagination(CursorPagination):
     ordering = ("-at", "-id")
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = PageNumberPagination.max_page_size
 
 
 @extend_schema_view(list=extend_schema(

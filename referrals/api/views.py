@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.context import note_read
 from config.errors import DomainError
+from config.pagination import CursorPagination
 from config.routing import UUID_PATTERN
 from orgs.policy import REFERRALS_READ, REFERRALS_WRITE
 
@@ -51,8 +50,6 @@ class ReferralCursorPagination(CursorPagination):
     """Stable cursors: new rows never shift a page. ``ordering`` picks the order."""
 
     page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = settings.API_MAX_PAGE_SIZE
     ordering = ("-created_at", "-id")
     allowed = {"created_at", "-created_at", "updated_at", "-updated_at", "needed_by",
                "-needed_by"}

@@ -305,6 +305,7 @@ BAD_TOKENS = {
     "instant without horizon": token({"s": 0, "u": "2025-01-01T00:00:00+00:00"}),
     "naive instant": token({"s": 0, "u": "2025-01-01T00:00:00", "b": 1}),
     "too long": "A" * 600,
+    "instant out of range": token({"s": 0, "u": "9999-12-31T23:59:59-05:00", "b": 0}),
 }
 
 
@@ -320,6 +321,13 @@ def test_a_token_this_api_did_not_hand_out_is_400(api, bad):
     assert body["errors"][0]["field"] == "since"
     errors = GraphQLFeed(camba).get(since=bad).json()["errors"]
     assert errors[0]["extensions"] == {"code": "invalid_sync_token", "field": "since"}
+
+
+def test_a_token_with_a_far_utc_offset_still_works(api):
+    """Python takes offsets up to 23:59, PostgreSQL only to 15:59: compared in UTC."""
+    response = RestFeed(api(RECEIVER)).get(
+        since=token({"s": 0, "u": "2025-01-01T00:00:00+23:59", "b": 0}))
+    assert response.status_code == 200, response.content
 
 
 def test_since_and_updated_after_together_are_400(api):

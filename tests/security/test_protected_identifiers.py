@@ -27,8 +27,11 @@ PROTECTED = ("a_number", "date_of_birth")
 def forget_keys() -> None:
     """The fields cache their keys (cached_property); drop them so that the next
     read or write takes FIELD_ENCRYPTION_KEYS afresh."""
-    for name in PROTECTED:
-        field = Client._meta.get_field(name)
+    from webhooks.models import WebhookSubscription
+
+    fields = [Client._meta.get_field(name) for name in PROTECTED] + [
+        WebhookSubscription._meta.get_field(name) for name in ("secret", "previous_secret")]
+    for field in fields:
         field.__dict__.pop("keys", None)
         field.__dict__.pop("f", None)
 
@@ -213,3 +216,28 @@ def test_identifiers_never_reach_the_audit_trail(office, camba, recorded):
     dump = repr(rows)
     for value in (A_NUMBER, DATE_OF_BIRTH, "1983, 7, 19"):
         assert value not in dump
+
+
+def test_rotation_re_encrypts_webhook_secrets(office, keys, settings):
+    from webhooks import services as webhook_services
+    from webhooks.models import WebhookSubscription
+
+    from tests.referrals.factories import principal_for
+
+    settings.WEBHOOK_ALLOW_LOCAL_TARGETS = True
+    _, secret = webhook_services.subscription_create(
+        principal=principal_for(office.org, "webhooks:manage"),
+        data=webhook_services.SubscriptionInput(url="http://127.0.0.1:9/hook",
+                                                events=["referral.created"]))
+    old_key, new_key = keys.original[0], Fernet.generate_key()
+    keys(new_key, old_key)
+    out = StringIO()
+    call_command("rotate_field_keys", stdout=out)
+    assert "Re-encrypted 1 webhook secret(s)" in out.getvalue()
+    keys(new_key)  # the old key dropped: the secret still reads, and is ciphertext
+    assert WebhookSubscription.objects.get().secret == secret
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM webhooks_webhooksubscription")
+        stored = cursor.fetchone()[0]
+    assert secret not in stored
+    Fernet(new_key).decrypt(stored.encode())

@@ -318,6 +318,11 @@ FORBIDDEN_URLS = [
     "https://192.168.0.10/hook", "https://172.16.5.4/hook", "https://169.254.169.254/latest",
     "https://[::1]/hook", "https://[::ffff:127.0.0.1]/hook", "https://0.0.0.0/hook",
     "https://100.64.0.1/hook", "https://[fd00::1]/hook", "https://224.0.0.1/hook",
+    # IPv6 forms that carry an IPv4 address: NAT64 (to the metadata address), 6to4,
+    # IPv4-compatible, IPv4-translated; and deprecated site-local.
+    "https://[64:ff9b::a9fe:a9fe]/x", "https://[64:ff9b:1::a00:1]/x", "https://[2002:7f00:1::]/x",
+    "https://[::127.0.0.1]/x", "https://[::ffff:0:7f00:1]/x", "https://[fec0::1]/x",
+    "https://2130706433/x", "https://0x7f.1/x",
 ]
 
 
@@ -351,7 +356,8 @@ def test_a_host_that_resolves_to_a_private_address_is_refused(settings, monkeypa
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 443))])
     with pytest.raises(transport.UnsafeTarget) as refused:
         transport.resolve("https://partner.example.org/hook")
-    assert "10.0.0.7" in refused.value.detail
+    assert refused.value.code == "webhook_url_forbidden"
+    assert "10.0.0.7" not in refused.value.detail  # no oracle for internal DNS
 
 
 def test_a_target_that_turns_private_after_registration_gets_nothing(
@@ -398,3 +404,67 @@ def test_a_slow_endpoint_times_out_and_is_retried(coalition, local_targets, rece
     receiver.hold.set()
     row.refresh_from_db()
     assert "Timeout" in row.last_error and row.last_status_code is None
+
+
+def test_an_endpoint_that_drips_its_answer_is_cut_off(local_targets, monkeypatch):
+    """The read timeout is per byte; a whole attempt has its own deadline, shorter than
+    the worker's lease, so a slow endpoint cannot hold a worker (or get a second POST)."""
+    import threading
+    import time as clock
+
+    monkeypatch.setattr(transport, "TOTAL_TIMEOUT", 1.0)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        peer, _ = listener.accept()
+        peer.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\n":
+            if stop.is_set():
+                break
+            try:
+                peer.send(bytes([byte]))
+            except OSError:
+                break
+            clock.sleep(0.3)
+        peer.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = clock.monotonic()
+    result = transport.post(f"http://127.0.0.1:{listener.getsockname()[1]}/", b"{}", {})
+    stop.set()
+    listener.close()
+    assert clock.monotonic() - started < 3
+    assert result.status_code is None and result.error.startswith("TotalTimeout")
+
+
+def test_a_delivery_past_its_window_fails_at_the_next_claim(coalition, local_targets,
+                                                           receiver):
+    hook, _ = subscribe(RECEIVER, receiver.url)
+    make_referral()
+    row = hook.deliveries.get()
+    WebhookDelivery.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - timedelta(hours=26))
+    assert delivery.attempt_delivery(row.pk) is None
+    row.refresh_from_db()
+    assert row.state == DeliveryState.FAILED and receiver.requests == []
+
+
+def test_an_error_inside_the_worker_still_counts_as_an_attempt(coalition, local_targets,
+                                                               receiver, monkeypatch):
+    hook, _ = subscribe(RECEIVER, receiver.url)
+    make_referral()
+    row = hook.deliveries.get()
+
+    def broken(**kwargs):
+        raise RuntimeError("signing broke")
+
+    monkeypatch.setattr(signing, "signed_headers", broken)
+    with pytest.raises(RuntimeError):
+        delivery.attempt_delivery(row.pk)
+    row.refresh_from_db()
+    assert row.state == DeliveryState.PENDING and row.lease_until is None
+    assert row.next_attempt_at > timezone.now()  # rescheduled, not stuck
+    assert row.attempt_log.get().finished_at is not None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from config.errors import NotFound
+from config.pagination import CursorPagination
 from config.routing import UUID_PATTERN
 from orgs.policy import WEBHOOKS_MANAGE
 
@@ -30,8 +29,6 @@ DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH,
 class DeliveryPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = settings.API_MAX_PAGE_SIZE
 
 
 @extend_schema_view(

@@ -1,10 +1,12 @@
 from django.core.management.base import BaseCommand
 
 from referrals.models import Client
+from webhooks.models import WebhookSubscription
 
 
 class Command(BaseCommand):
-    help = ("Re-encrypt every A-Number and date of birth with the first key of "
+    help = ("Re-encrypt every A-Number, date of birth and webhook signing secret with the "
+            "first key of "
             "FIELD_ENCRYPTION_KEYS. Put the new key first, keep the old ones after it, run "
             "this, then drop the old keys.")
 
@@ -28,3 +30,8 @@ class Command(BaseCommand):
             Client.objects.bulk_update(batch, ["a_number", "date_of_birth"])
             done += len(batch)
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {done} client(s) with the current key."))
+        # Webhook secrets: few rows; each save encrypts with the current key.
+        webhooks = list(WebhookSubscription.objects.only("pk", "secret", "previous_secret"))
+        WebhookSubscription.objects.bulk_update(webhooks, ["secret", "previous_secret"])
+        self.stdout.write(self.style.SUCCESS(
+            f"Re-encrypted {len(webhooks)} webhook secret(s) with the current key."))
