@@ -9,7 +9,6 @@ import graphene
 from graphene_django import DjangoObjectType
 from graphene_django.filter import DjangoFilterConnectionField
 
-from config.errors import NotFound
 from orgs.policy import WEBHOOKS_MANAGE
 from webhooks import selectors, services
 from webhooks.filtersets import WebhookDeliveryFilterSet, WebhookSubscriptionFilterSet
@@ -88,13 +87,6 @@ class WebhookDeliveryType(DjangoObjectType):
         return self.redelivery_of_id
 
 
-def _own_subscription(principal, subscription_id) -> WebhookSubscription:
-    subscription = selectors.subscription_list(principal).filter(pk=subscription_id).first()
-    if subscription is None:
-        raise NotFound("No webhook with this id belongs to your organisation.")
-    return subscription
-
-
 class WebhooksQuery(graphene.ObjectType):
     webhook_subscriptions = DjangoFilterConnectionField(
         WebhookSubscriptionType, description="Your organisation's webhooks.")
@@ -108,7 +100,7 @@ class WebhooksQuery(graphene.ObjectType):
 
     def resolve_webhook_deliveries(root, info, subscription_id, **kwargs):
         principal = require_scopes(info, WEBHOOKS_MANAGE)
-        subscription = _own_subscription(principal, subscription_id)
+        subscription = selectors.visible_subscription(principal, subscription_id)
         return selectors.delivery_list(principal, subscription).order_by("-created_at", "-id")
 
 

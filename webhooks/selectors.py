@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from config.errors import NotFound
 from orgs.auth import Principal
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -13,6 +14,19 @@ def subscription_list(principal: Principal) -> QuerySet[WebhookSubscription]:
     if principal is None or principal.organization.kind == "funder":
         return WebhookSubscription.objects.none()
     return WebhookSubscription.objects.filter(organization=principal.organization)
+
+
+def visible_subscription(principal: Principal, subscription_id, *,
+                         lock: bool = False) -> WebhookSubscription:
+    """The principal's own subscription, or NotFound (another organisation's looks the
+    same as none). ``lock``: SELECT ... FOR UPDATE, for the services that change it."""
+    queryset = subscription_list(principal).select_related("organization")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    subscription = queryset.filter(pk=subscription_id).first()
+    if subscription is None:
+        raise NotFound("No webhook with this id belongs to your organisation.")
+    return subscription
 
 
 def delivery_list(principal: Principal, subscription: WebhookSubscription | None = None,

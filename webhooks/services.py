@@ -24,7 +24,7 @@ from .models import (
     WebhookSubscription,
 )
 from .queue import enqueue
-from .selectors import subscription_list
+from .selectors import visible_subscription
 
 MAX_SUBSCRIPTIONS_PER_ORG = 20
 SECRET_OVERLAP = timedelta(hours=24)
@@ -96,6 +96,14 @@ def _clean_url(url: str) -> str:
     return url
 
 
+def _clean_description(description: str) -> str:
+    description = (description or "").strip()
+    if len(description) > 200:
+        raise DomainError("validation_error", "A description has at most 200 characters.",
+                          field="description")
+    return description
+
+
 def _clean_events(events: list[str]) -> list[str]:
     events = list(dict.fromkeys(events or []))
     if not events:
@@ -109,28 +117,12 @@ def _clean_events(events: list[str]) -> list[str]:
     return sorted(events)
 
 
-def _own(principal: Principal, subscription_id, *, lock: bool = False) -> WebhookSubscription:
-    queryset = subscription_list(principal)
-    if lock:
-        queryset = queryset.select_for_update()
-    try:
-        subscription = queryset.filter(pk=subscription_id).first()
-    except (ValueError, TypeError):
-        subscription = None
-    if subscription is None:
-        raise NotFound("No webhook with this id belongs to your organisation.")
-    return subscription
-
-
 @transaction.atomic
 def subscription_create(*, principal: Principal,
                         data: SubscriptionInput) -> tuple[WebhookSubscription, str]:
     """Register an endpoint; returns it with its signing secret, shown only now."""
     _require_integrator(principal)
-    description = (data.description or "").strip()
-    if len(description) > 200:
-        raise DomainError("validation_error", "A description has at most 200 characters.",
-                          field="description")
+    description = _clean_description(data.description)
     url, events = _clean_url(data.url), _clean_events(data.events)
     existing = WebhookSubscription.objects.select_for_update().filter(
         organization=principal.organization)
@@ -150,17 +142,13 @@ def subscription_create(*, principal: Principal,
 def subscription_update(*, principal: Principal, subscription_id,
                         changes: dict) -> WebhookSubscription:
     """Change url, events, description or active; the secret stays."""
-    subscription = _own(principal, subscription_id, lock=True)
+    subscription = visible_subscription(principal, subscription_id, lock=True)
     if "url" in changes:
         subscription.url = _clean_url(changes["url"])
     if "events" in changes:
         subscription.events = _clean_events(changes["events"])
     if "description" in changes:
-        description = (changes["description"] or "").strip()
-        if len(description) > 200:
-            raise DomainError("validation_error", "A description has at most 200 characters.",
-                              field="description")
-        subscription.description = description
+        subscription.description = _clean_description(changes["description"])
     if "active" in changes:
         subscription.active = bool(changes["active"])
     subscription.updated_at = timezone.now()
@@ -171,14 +159,14 @@ def subscription_update(*, principal: Principal, subscription_id,
 @transaction.atomic
 def subscription_delete(*, principal: Principal, subscription_id) -> None:
     """Delete an endpoint and its delivery log; nothing more is sent to it."""
-    _own(principal, subscription_id, lock=True).delete()
+    visible_subscription(principal, subscription_id, lock=True).delete()
 
 
 @transaction.atomic
 def subscription_rotate_secret(*, principal: Principal,
                                subscription_id) -> tuple[WebhookSubscription, str]:
     """A new secret; for a day, deliveries carry signatures by the old and the new."""
-    subscription = _own(principal, subscription_id, lock=True)
+    subscription = visible_subscription(principal, subscription_id, lock=True)
     now = timezone.now()
     subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = now + SECRET_OVERLAP
@@ -192,7 +180,7 @@ def subscription_rotate_secret(*, principal: Principal,
 @transaction.atomic
 def subscription_ping(*, principal: Principal, subscription_id) -> WebhookDelivery:
     """Send a webhook.ping event to one endpoint, to test it."""
-    subscription = _own(principal, subscription_id)
+    subscription = visible_subscription(principal, subscription_id)
     if not subscription.active:
         raise DomainError("webhook_disabled", "This webhook is disabled; activate it first.",
                           status=409)
@@ -211,14 +199,11 @@ def subscription_ping(*, principal: Principal, subscription_id) -> WebhookDelive
 def delivery_redeliver(*, principal: Principal, subscription_id,
                        delivery_id) -> WebhookDelivery:
     """Send an event again, as a new delivery with the same webhook-id and body."""
-    subscription = _own(principal, subscription_id)
+    subscription = visible_subscription(principal, subscription_id)
     if not subscription.active:
         raise DomainError("webhook_disabled", "This webhook is disabled; activate it first.",
                           status=409)
-    try:
-        original = subscription.deliveries.filter(pk=delivery_id).first()
-    except (ValueError, TypeError):
-        original = None
+    original = subscription.deliveries.filter(pk=delivery_id).first()
     if original is None:
         raise NotFound("No delivery with this id for this webhook.")
     now = timezone.now()

@@ -83,13 +83,7 @@ class LiveServer:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        stop_process(self.process)
         if getattr(self, "_log", None):
             self._log.close()
 
@@ -122,6 +116,18 @@ class LiveServer:
         markers = SERVER_FAILURE_MARKERS + extra
         return [line for line in self.log_since(offset).splitlines()
                 if any(marker in line for marker in markers)]
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 15) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited after ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
 
 
 def database_url(name: str, host: str | None = None, port: int | None = None) -> str:

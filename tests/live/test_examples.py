@@ -26,7 +26,7 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from .server import LiveServer, database_url, wait_until
+from .server import LiveServer, database_url, stop_process, wait_until
 from .worker import REDIS_URL, CeleryWorker, purge_queue, queue_env, redis_reachable
 
 pytestmark = pytest.mark.live
@@ -323,13 +323,7 @@ class Listener:
             f"listen did not start: {self.errors}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, timeout=10)
 
 
 def test_webhooks_reach_the_listener_verified_and_once(delivering_server, tmp_path):

@@ -25,6 +25,16 @@ def seeded_coalition(django_db_setup, django_db_blocker):
         call_command("flush", interactive=False, verbosity=0)
 
 
+@pytest.fixture(scope="module")
+def reseed_after_flush(django_db_blocker):
+    """For modules with transactional tests, which flush the database: put the
+    package's committed seed back afterwards."""
+    yield
+    with django_db_blocker.unblock():
+        if not Organization.objects.exists():
+            coalition_seed()
+
+
 @pytest.fixture(autouse=True)
 def fast_secret_hashing(settings):
     """Issuing an OAuth client hashes its secret with the production hasher

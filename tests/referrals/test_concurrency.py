@@ -12,8 +12,6 @@ import pytest
 from django.db import connection
 
 from config.errors import DomainError
-from orgs.models import Organization
-from orgs.services import coalition_seed
 from referrals import services
 from referrals.models import Referral, ReferralEvent
 from tests.conftest import APIClient
@@ -24,18 +22,10 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql",
                        reason="needs PostgreSQL: SQLite serialises writers, so nothing races"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("reseed_after_flush"),
 ]
 
 ROUNDS = 10
-
-
-@pytest.fixture(scope="module", autouse=True)
-def reseed_after_flush(django_db_blocker):
-    """Transactional tests flush the database; put the package's committed seed back."""
-    yield
-    with django_db_blocker.unblock():
-        if not Organization.objects.exists():
-            coalition_seed()
 
 
 def race(*jobs):

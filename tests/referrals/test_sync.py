@@ -23,14 +23,12 @@ from unittest import mock
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from audit.models import AuditRecord
 from config.errors import DomainError
 from orgs.auth import Principal
 from orgs.models import Organization
-from orgs.services import coalition_seed
 from referrals import selectors, services
 from referrals.models import Referral
 from tests.conftest import APIClient
@@ -38,7 +36,8 @@ from tests.conftest import APIClient
 from .factories import bulk_referrals, make_referral, principal_for
 from .test_query_counts import GRAPHQL_BOUND, REST_BOUND, count_queries, explain
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("reseed_after_flush")]
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -56,15 +55,6 @@ query Changes($since: String, $updatedAfter: DateTime, $first: Int) {
     more
   }
 }"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def reseed_after_flush(django_db_blocker):
-    """Transactional tests flush the database; put the package's committed seed back."""
-    yield
-    with django_db_blocker.unblock():
-        if not Organization.objects.exists():
-            coalition_seed()
 
 
 def settle(timeout: float = 30) -> None:

@@ -101,18 +101,21 @@ def test_rest_refuses_unsafe_urls_outside_debug(coalition, hook_api, settings, u
     assert not WebhookSubscription.objects.exists()
 
 
-@pytest.mark.parametrize("payload,code", [
-    ({"url": "https://x.example.org", "events": []}, None),
-    ({"url": "https://x.example.org", "events": ["referral.exploded"]}, None),
-    ({"url": "https://x.example.org", "events": ["webhook.ping"]}, None),
-    ({"events": ["referral.created"]}, None),
-    ({"url": ["https://x"], "events": ["referral.created"]}, None),
+@pytest.mark.parametrize("payload,field", [
+    ({"url": "https://x.example.org", "events": []}, "events"),
+    ({"url": "https://x.example.org", "events": ["referral.exploded"]}, "events"),
+    ({"url": "https://x.example.org", "events": ["webhook.ping"]}, "events"),
+    ({"events": ["referral.created"]}, "url"),
+    ({"url": ["https://x"], "events": ["referral.created"]}, "url"),
 ])
-def test_rest_rejects_bad_input_with_a_problem(coalition, hook_api, payload, code):
+def test_rest_rejects_bad_input_with_a_problem(coalition, hook_api, payload, field):
     response = hook_api(RECEIVER).post("/api/v1/webhooks/", payload)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["code"]
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert field in {error.get("field") for error in body["errors"]}, body
+    assert not WebhookSubscription.objects.exists()
 
 
 def test_an_organisation_has_at_most_twenty_webhooks(coalition, hook_api, local_targets,

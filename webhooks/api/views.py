@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -46,7 +46,8 @@ class DeliveryPagination(CursorPagination):
                                          "state", request=WebhookSubscriptionInputSerializer),
     destroy=extend_schema(summary="Delete a webhook and its delivery log"),
 )
-class WebhookViewSet(viewsets.GenericViewSet):
+class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
     serializer_class = WebhookSubscriptionSerializer
     filterset_class = WebhookSubscriptionFilterSet
     lookup_value_regex = UUID_PATTERN
@@ -57,14 +58,6 @@ class WebhookViewSet(viewsets.GenericViewSet):
         if self.action in ("deliveries", "delivery"):
             return selectors.delivery_list(self.request.auth)
         return selectors.subscription_list(self.request.auth).select_related("organization")
-
-    def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
 
     def create(self, request):
         payload = WebhookSubscriptionInputSerializer(data=request.data)
@@ -85,8 +78,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _with_secret(self, subscription, secret, http_status=status.HTTP_200_OK) -> Response:
-        subscription = (selectors.subscription_list(self.request.auth)
-                        .select_related("organization").get(pk=subscription.pk))
+        subscription = selectors.visible_subscription(self.request.auth, subscription.pk)
         subscription.secret = secret
         return Response(WebhookSubscriptionWithSecretSerializer(subscription).data,
                         status=http_status)
@@ -108,13 +100,6 @@ class WebhookViewSet(viewsets.GenericViewSet):
         delivery = services.subscription_ping(principal=request.auth, subscription_id=pk)
         return self._delivery(delivery, status.HTTP_202_ACCEPTED)
 
-    def _subscription(self, pk):
-        """The caller's own subscription, for the actions whose queryset is deliveries."""
-        subscription = selectors.subscription_list(self.request.auth).filter(pk=pk).first()
-        if subscription is None:
-            raise NotFound("No webhook with this id belongs to your organisation.")
-        return subscription
-
     def _delivery(self, delivery: WebhookDelivery, http_status=status.HTTP_200_OK) -> Response:
         delivery = selectors.delivery_list(self.request.auth).get(pk=delivery.pk)
         return Response(WebhookDeliverySerializer(delivery).data, status=http_status)
@@ -124,8 +109,8 @@ class WebhookViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], filterset_class=WebhookDeliveryFilterSet,
             pagination_class=DeliveryPagination)
     def deliveries(self, request, pk=None):
-        queryset = self.filter_queryset(
-            selectors.delivery_list(request.auth, self._subscription(pk)))
+        subscription = selectors.visible_subscription(request.auth, pk)
+        queryset = self.filter_queryset(selectors.delivery_list(request.auth, subscription))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
@@ -134,7 +119,8 @@ class WebhookViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None,
             url_path=rf"deliveries/(?P<delivery_id>{UUID_PATTERN})")
     def delivery(self, request, pk=None, delivery_id=None):
-        delivery = selectors.delivery_list(request.auth, self._subscription(pk)).filter(
+        subscription = selectors.visible_subscription(request.auth, pk)
+        delivery = selectors.delivery_list(request.auth, subscription).filter(
             pk=delivery_id).first()
         if delivery is None:
             raise NotFound("No delivery with this id for this webhook.")
