@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BROKER ?= $(or $(CELERY_BROKER_URL),$(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: demo test test-postgres test-sqlite schema install clean
+.PHONY: demo test test-postgres test-sqlite schema install requirements clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,14 @@ test-sqlite: $(VENV)/.installed-dev
 schema: $(VENV)/.installed
 	$(BIN)/python manage.py graphql_schema --schema schema.schema.schema --out schema/schema.graphql
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema/openapi.yaml
+
+# Regenerate the pinned requirements.txt and requirements-dev.txt from the .in files
+# (pip-compile keeps the current pins unless an .in file needs another version).
+requirements: $(VENV)/.installed-dev
+	CUSTOM_COMPILE_COMMAND="make requirements" $(BIN)/pip-compile --quiet --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
+	CUSTOM_COMPILE_COMMAND="make requirements" $(BIN)/pip-compile --quiet --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links requirements-dev.in -o requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3

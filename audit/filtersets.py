@@ -1,6 +1,6 @@
 import django_filters
 
-from orgs.filtersets import InstantFilter
+from core.filters import InstantFilter
 
 from .models import Action, AuditRecord, Channel
 

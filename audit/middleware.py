@@ -3,9 +3,11 @@ trail cannot be written (the data is not sent)."""
 
 from django.db import DatabaseError
 
-from config.errors import database_unavailable
+from core.problems import database_unavailable
 
-from . import context
+from core import context
+
+from .context import flush_reads
 from .models import Channel
 
 
@@ -28,7 +30,7 @@ class AuditMiddleware:
             context.end(token)
         if collected.reads and response.status_code < 400:
             try:
-                context.flush_reads(getattr(request, "principal", None), collected)
+                flush_reads(getattr(request, "principal", None), collected)
             except DatabaseError:
                 return database_unavailable(request)
         return response

@@ -8,14 +8,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core import hooks
 from orgs.models import OAuthApplication, Organization
 
 
 class Action(models.TextChoices):
     READ = "read", "Read"
-    CREATE = "create", "Create"
-    UPDATE = "update", "Update"
-    ERASE = "erase", "Erase"
+    CREATE = hooks.CREATE, "Create"
+    UPDATE = hooks.UPDATE, "Update"
+    ERASE = hooks.ERASE, "Erase"
     EXPORT = "export", "Export"
 
 

@@ -220,7 +220,8 @@ def create_directory(args, progress: Progress) -> dict:
     from django.db import transaction
 
     from orgs.models import Language, Organization, SenateDistrict, ServiceType
-    from orgs.policy import ADMIN, scopes_for_kind
+    from core.scopes import ADMIN
+    from orgs.policy import scopes_for_kind
     from orgs.services import oauth_client_create
     from reporting.models import Grant
 

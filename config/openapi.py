@@ -3,7 +3,7 @@
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from config.errors import PROBLEM_CONTENT_TYPE
+from core.problems import PROBLEM_CONTENT_TYPE
 
 
 class FieldErrorSerializer(serializers.Serializer):

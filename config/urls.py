@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from oauth2_provider import urls as oauth2_urls
 
-from config.errors import not_found
+from core.problems import not_found
 from schema.views import CoalitionGraphQLView
 
 api_v1 = [
@@ -35,5 +35,5 @@ urlpatterns = [
     re_path(r"^api/", csrf_exempt(not_found)),
 ]
 
-handler404 = "config.errors.not_found"
-handler500 = "config.errors.server_error"
+handler404 = "core.problems.not_found"
+handler500 = "core.problems.server_error"

@@ -7,36 +7,14 @@ the person (if any), the OAuth application and the scopes actually held.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.contrib.auth.models import AbstractBaseUser
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
-from .models import OAuthApplication, Organization
+from core.principal import Principal
+
 from .oauth import grantable_scopes
-from .policy import ADMIN
-
-
-@dataclass(frozen=True)
-class Principal:
-    organization: Organization
-    scopes: frozenset[str]
-    application: OAuthApplication | None = None
-    user: AbstractBaseUser | None = None
-
-    @property
-    def is_coalition_admin(self) -> bool:
-        return ADMIN in self.scopes
-
-    def has_scopes(self, *required: str) -> bool:
-        return set(required) <= self.scopes
-
-    def __str__(self) -> str:
-        who = self.user.get_username() if self.user else f"app:{self.application.client_id}"
-        return f"{who} for {self.organization.slug}"
 
 
 class InvalidToken(exceptions.AuthenticationFailed):

@@ -4,17 +4,16 @@ The one table that keeps funders away from referral data: a funder's
 applications and analysts can never be granted a referrals scope.
 """
 
+from core.scopes import (
+    ALL_SCOPES,
+    ORGS_READ,
+    REFERRALS_READ,
+    REFERRALS_WRITE,
+    REPORTS_READ,
+    WEBHOOKS_MANAGE,
+)
+
 from .models import OrganizationKind, Role
-
-ORGS_READ = "orgs:read"
-REFERRALS_READ = "referrals:read"
-REFERRALS_WRITE = "referrals:write"
-REPORTS_READ = "reports:read"
-WEBHOOKS_MANAGE = "webhooks:manage"
-ADMIN = "admin"
-
-ALL_SCOPES = frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ,
-                        WEBHOOKS_MANAGE, ADMIN})
 _CASEWORK = frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ})
 # Organisations that hold referrals may also register webhooks (integration set-up).
 _INTEGRATING = _CASEWORK | {WEBHOOKS_MANAGE}

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orgs.auth import Principal
+from core.principal import Principal
 from orgs.models import OAuthApplication
 from orgs.oauth import grantable_scopes
 

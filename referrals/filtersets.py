@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from orgs.filtersets import InstantFilter, IntegerFilter
+from core.filters import InstantFilter, IntegerFilter
 
 from .models import OPEN_STATUSES, Client, Priority, Referral, Status
 

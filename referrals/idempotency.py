@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .models import IdempotencyRecord
 
@@ -26,15 +26,13 @@ def parse_key(raw: str | None) -> str:
     """The key from an Idempotency-Key header value (an sf-string; quotes optional)."""
     if raw is None or not raw.strip():
         raise DomainError("idempotency_key_missing",
-                          "Send an Idempotency-Key header (e.g. a UUID) with every create.",
-                          status=400)
+                          "Send an Idempotency-Key header (e.g. a UUID) with every create.")
     key = raw.strip()
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise DomainError("idempotency_key_invalid",
-                          f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters.",
-                          status=400)
+                          f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters.")
     return key
 
 
@@ -61,12 +59,12 @@ def begin(application, key: str, digest: str) -> tuple[IdempotencyRecord, bool]:
     if record.fingerprint != digest:
         raise DomainError("idempotency_key_reused",
                           "This Idempotency-Key was used with a different request body. "
-                          "Use a new key for a new request.", status=422)
+                          "Use a new key for a new request.")
     if record.state == IdempotencyRecord.IN_FLIGHT:
         if record.created_at > now - IN_FLIGHT_LEASE:
             raise DomainError("idempotency_key_in_flight",
                               "A request with this Idempotency-Key is still being processed; "
-                              "retry shortly.", status=409, headers={"Retry-After": "1"})
+                              "retry shortly.", headers={"Retry-After": "1"})
         # The first request died mid-way; this one takes the key over.
         claimed = IdempotencyRecord.objects.filter(
             pk=record.pk, state=IdempotencyRecord.IN_FLIGHT, created_at=record.created_at,
@@ -74,7 +72,7 @@ def begin(application, key: str, digest: str) -> tuple[IdempotencyRecord, bool]:
         if claimed != 1:
             raise DomainError("idempotency_key_in_flight",
                               "A request with this Idempotency-Key is still being processed; "
-                              "retry shortly.", status=409, headers={"Retry-After": "1"})
+                              "retry shortly.", headers={"Retry-After": "1"})
         record.created_at = now
         return record, True
     return record, False

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from orgs.models import Language, OAuthApplication, Organization, SenateDistrict, ServiceType
 
-from .fields import EncryptedCharField, EncryptedDateField
+from core.fields import EncryptedCharField, EncryptedDateField
 
 
 class Status(models.TextChoices):
@@ -93,9 +93,9 @@ class ClientQuerySet(models.QuerySet):
     def visible_to(self, principal) -> ClientQuerySet:
         """Clients the principal's organisation created or is on a referral for;
         all of them for coalition admins; none for anyone without referral access."""
-        if principal is None or principal.organization.kind == "funder":
+        if principal is None or principal.is_funder:
             return self.none()
-        if principal.is_coalition_admin:
+        if principal.is_admin:
             return self.all()
         org = principal.organization
         on_referral = Referral.objects.filter(client=OuterRef("pk")).filter(
@@ -169,9 +169,9 @@ class ReferralQuerySet(models.QuerySet):
     def visible_to(self, principal) -> ReferralQuerySet:
         """The one read gate: referrals the principal's organisation sends or
         receives; all for coalition admins; none for funders."""
-        if principal is None or principal.organization.kind == "funder":
+        if principal is None or principal.is_funder:
             return self.none()
-        if principal.is_coalition_admin:
+        if principal.is_admin:
             return self.all()
         org = principal.organization
         return self.filter(Q(sending_org=org) | Q(receiving_org=org))

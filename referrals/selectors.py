@@ -29,10 +29,11 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from config.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from orgs.models import Language, Organization, SenateDistrict, ServiceType
 from orgs.selectors import organization_list
 
+from . import rules
 from .models import Client, Consent, Referral, ReferralEvent, ReferralNote, ReferralOutcome
 
 
@@ -89,7 +90,7 @@ def client_consents(principal, client) -> QuerySet[Consent]:
     admins) see all its consents; another sees those it captured or is named in."""
     consents = client.consents.select_related("shared_with", "captured_by_org")
     org = principal.organization
-    if principal.is_coalition_admin or client.created_by_org_id == org.pk:
+    if principal.is_admin or client.created_by_org_id == org.pk:
         return consents
     return consents.filter(Q(shared_with=org) | Q(captured_by_org=org))
 
@@ -265,6 +266,8 @@ def routing_suggestions(*, principal, service_type: str, language: str | None = 
     if not ServiceType.objects.filter(code=service_type).exists():
         raise DomainError("unknown_service_type", f"No service type {service_type!r}.",
                           field="service_type")
+    district = rules.DISTRICT.clean(district)
+    language = rules.ROUTING_LANGUAGE.clean(language) or None
     if language and not Language.objects.filter(code=language).exists():
         raise DomainError("unknown_language", f"No language {language!r}.", field="language")
     false = Value(False, output_field=BooleanField())

@@ -4,7 +4,7 @@ takes the caller's Principal; REST views and GraphQL mutations only call these."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
@@ -12,13 +12,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.context import record_write
-from audit.models import Action
-from config.errors import DomainError, NotFound
-from orgs.auth import Principal
+from core import hooks
+from core.errors import DomainError, NotFound
+from core.hooks import Change
+from core.principal import Principal, require_casework
+from core.rules import nested
 from orgs.models import Language, Organization, SenateDistrict, ServiceType
-from webhooks.models import EventType
-from webhooks.services import event_announce, referral_data
 
 from .models import (
     ERASED,
@@ -38,6 +37,7 @@ from .models import (
     ReferralOutcome,
     Status,
 )
+from . import idempotency, rules
 from .selectors import by_id, client_consents, visible_client, visible_referral
 
 SENDER = "sender"
@@ -103,6 +103,30 @@ class ClientInput:
     a_number: str = ""
 
 
+@dataclass(frozen=True)
+class ReferralRequest:
+    """What a create asks for, as both channels parse it (the idempotency
+    fingerprint is taken on this, so a retry through either channel replays)."""
+
+    receiving_org: str
+    service_type: str
+    intake_channel: str
+    client_id: object = None
+    client: ClientInput | None = None
+    consent: ConsentInput | None = None
+    priority: str = Priority.ROUTINE
+    needed_by: date | None = None
+    summary: str = ""
+    district: int | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    referral_id: object
+    body: dict | None  # the first response, as the channel rendered it (None: render anew)
+    replayed: bool
+
+
 # Before this, a consent date is a typo (and New York's pre-1883 local mean time would
 # render with an offset in seconds, which RFC 3339 cannot express).
 EARLIEST_CONSENT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -110,9 +134,20 @@ EARLIEST_CONSENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 # --- helpers -----------------------------------------------------------------
 
-def _require_casework(principal: Principal) -> None:
-    if principal.organization.kind == "funder":
-        raise NotFound()
+def referral_data(referral, **extra) -> dict:
+    """What an event says about a referral: ids, version and status, never client data."""
+    return {"referral": {"id": str(referral.pk), "version": referral.version,
+                         "status": referral.status,
+                         "href": f"/api/v1/referrals/{referral.pk}/"}, **extra}
+
+
+def _changed(principal: Principal, action: str, object_type: str, object_id, operation: str,
+             event: str | None = None, organization_ids=(), data: dict | None = None) -> None:
+    """Tell the audit trail and the webhook outbox, inside this transaction."""
+    hooks.record_change(Change(principal=principal, action=action, object_type=object_type,
+                               object_ids=(object_id,), operation=operation, event=event,
+                               organization_ids=frozenset(organization_ids),
+                               data=data or {}))
 
 
 def _organization(slug: str, field_name: str) -> Organization:
@@ -168,59 +203,58 @@ def check_version(referral: Referral, expected_version: int | None) -> None:
     if expected_version is None:
         raise DomainError(
             "precondition_required",
-            "Send If-Match with the referral's current ETag (or expectedVersion in GraphQL).",
-            status=428)
+            "Send If-Match with the referral's current ETag (or expectedVersion in GraphQL).")
     if expected_version != referral.version:
         raise DomainError(
             "version_mismatch",
             f"The referral changed: it is at version {referral.version}, not "
-            f"{expected_version}. Fetch it again and retry.",
-            status=412, headers={"ETag": referral.etag})
+            f"{expected_version}. Fetch it again and retry.", headers={"ETag": referral.etag},
+            current_version=referral.version)
 
 
 # --- clients and consent --------------------------------------------------------
 
 @transaction.atomic
 def client_create(*, principal: Principal, data: ClientInput) -> Client:
-    _require_casework(principal)
+    require_casework(principal)
+    given_name, family_name = rules.GIVEN_NAME.clean(data.given_name), rules.FAMILY_NAME.clean(data.family_name)
+    phone, email = rules.PHONE.clean(data.phone), rules.EMAIL.clean(data.email)
+    a_number = (data.a_number or "").strip()
+    codes = [rules.LANGUAGE_CODE.clean(code) for code in rules.PREFERRED_LANGUAGES.clean(
+        data.preferred_languages)]
     _choice(data.contact_preference, ContactPreference, "invalid_contact_preference",
             "contact_preference")
-    languages = list(Language.objects.filter(code__in=set(data.preferred_languages)))
-    unknown = set(data.preferred_languages) - {lang.code for lang in languages}
+    languages = list(Language.objects.filter(code__in=set(codes)))
+    unknown = set(codes) - {lang.code for lang in languages}
     if unknown:
         raise DomainError("unknown_language", f"Unknown language code(s): {', '.join(sorted(unknown))}.",
                           field="preferred_languages")
     by_code = {lang.code: lang for lang in languages}
     client = Client(
-        primary_language=by_code.get(data.preferred_languages[0]) if data.preferred_languages
-        else None,
-        given_name=data.given_name.strip(), family_name=data.family_name.strip(),
-        date_of_birth=data.date_of_birth, phone=data.phone.strip(), email=data.email.strip(),
-        contact_preference=data.contact_preference, a_number=data.a_number.strip(),
-        created_by_org=principal.organization,
+        primary_language=by_code.get(codes[0]) if codes else None,
+        given_name=given_name, family_name=family_name, date_of_birth=data.date_of_birth,
+        phone=phone, email=email, contact_preference=data.contact_preference,
+        a_number=a_number or None, created_by_org=principal.organization,
     )
-    if not client.given_name or not client.family_name:
-        raise DomainError("validation_error", "Given and family name are required.",
-                          field="given_name" if not client.given_name else "family_name")
     _full_clean(client, exclude=["created_by_org"])
     client.save()
     client.preferred_languages.set(languages)
-    record_write(principal, Action.CREATE, "client", [client.pk], "client_create")
+    _changed(principal, hooks.CREATE, "client", client.pk, "client_create")
     return client
 
 
 def _consent_create(principal: Principal, client: Client, shared_with: Organization,
                     data: ConsentInput) -> Consent:
-    _choice(data.method, ConsentMethod, "invalid_consent_method", "consent.method")
+    _choice(data.method, ConsentMethod, "invalid_consent_method", "method")
     captured_at = data.captured_at or timezone.now()
     if timezone.is_naive(captured_at):  # GraphQL's DateTime may come without an offset
         captured_at = timezone.make_aware(captured_at)
     if captured_at > timezone.now():
         raise DomainError("validation_error", "Consent cannot be captured in the future.",
-                          field="consent.captured_at")
+                          field="captured_at")
     if captured_at < EARLIEST_CONSENT:
         raise DomainError("validation_error", "Consent cannot be captured before 2000.",
-                          field="consent.captured_at")
+                          field="captured_at")
     # In UTC: PostgreSQL refuses UTC offsets over 15:59, which ISO 8601 allows.
     captured_at = captured_at.astimezone(UTC)
     consent = Consent.objects.create(
@@ -228,7 +262,7 @@ def _consent_create(principal: Principal, client: Client, shared_with: Organizat
         captured_by_org=principal.organization, captured_by_user=principal.user,
         captured_by_application=principal.application, captured_at=captured_at,
     )
-    record_write(principal, Action.UPDATE, "client", [client.pk], "consent_record")
+    _changed(principal, hooks.UPDATE, "client", client.pk, "consent_record")
     return consent
 
 
@@ -250,7 +284,7 @@ def consent_revoke(*, principal: Principal, client_id, consent_id) -> Consent:
         consent.revoked_at = timezone.now()
         consent.revoked_by_org = principal.organization
         consent.save(update_fields=["revoked_at", "revoked_by_org"])
-        record_write(principal, Action.UPDATE, "client", [client.pk], "consent_revoke")
+        _changed(principal, hooks.UPDATE, "client", client.pk, "consent_revoke")
     return consent
 
 
@@ -261,9 +295,9 @@ def client_erase(*, principal: Principal, client_id) -> Client:
     that every count and report is unchanged. Allowed to the organisation that
     recorded the client and to coalition admins."""
     client = visible_client(principal, client_id)
-    if client.created_by_org_id != principal.organization.pk and not principal.is_coalition_admin:
+    if client.created_by_org_id != principal.organization.pk and not principal.is_admin:
         raise DomainError("not_client_creator", "Only the organisation that recorded this "
-                          "client (or a coalition admin) may erase it.", status=403)
+                          "client (or a coalition admin) may erase it.")
     if client.erased_at is not None:
         return client
     now = timezone.now()
@@ -289,13 +323,11 @@ def client_erase(*, principal: Principal, client_id) -> Client:
     # details; a replay renders the referral afresh instead.
     IdempotencyRecord.objects.filter(resource_id__in=referrals.values("pk")).update(
         response_body=None)
-    record_write(principal, Action.ERASE, "client", [client.pk], "client_erase")
     parties = set(referrals.values_list("sending_org_id", flat=True)) | set(
         referrals.values_list("receiving_org_id", flat=True))
-    event_announce(event_type=EventType.CLIENT_ERASED,
-                   organization_ids=parties | {client.created_by_org_id},
-                   data={"client": {"id": str(client.pk),
-                                    "href": f"/api/v1/clients/{client.pk}/"}})
+    _changed(principal, hooks.ERASE, "client", client.pk, "client_erase",
+             event=hooks.CLIENT_ERASED, organization_ids=parties | {client.created_by_org_id},
+             data={"client": {"id": str(client.pk), "href": f"/api/v1/clients/{client.pk}/"}})
     return client
 
 
@@ -330,7 +362,7 @@ def _district(number: int | None, sender: Organization) -> SenateDistrict | None
     if number is None:
         districts = list(sender.senate_districts.all()[:2])
         return districts[0] if len(districts) == 1 else None
-    district = SenateDistrict.objects.filter(number=number).first()
+    district = SenateDistrict.objects.filter(number=rules.DISTRICT.clean(number)).first()
     if district is None:
         raise DomainError("unknown_district", "A New York State Senate district is 1 to 63.",
                           field="district")
@@ -346,7 +378,8 @@ def _new_referral(principal: Principal, *, client: Client, receiver: Organizatio
     _choice(intake_channel, IntakeChannel, "invalid_intake_channel", "intake_channel")
     _check_receiver(receiver, service, principal.organization)
     if consent is not None:
-        _consent_create(principal, client, receiver, consent)
+        with nested("consent"):
+            _consent_create(principal, client, receiver, consent)
     _require_consent(client, receiver)
     now = timezone.now()
     referral = Referral.objects.create(
@@ -357,10 +390,10 @@ def _new_referral(principal: Principal, *, client: Client, receiver: Organizatio
         created_at=now, updated_at=now,
     )
     _event(referral, principal, EventKind.CREATED, "", at=now)
-    record_write(principal, Action.CREATE, "referral", [referral.pk], "referral_create")
-    event_announce(event_type=EventType.REFERRAL_CREATED,
-                   organization_ids=(referral.sending_org_id, referral.receiving_org_id),
-                   data=referral_data(referral))
+    _changed(principal, hooks.CREATE, "referral", referral.pk, "referral_create",
+             event=hooks.REFERRAL_CREATED,
+             organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+             data=referral_data(referral))
     return referral
 
 
@@ -372,15 +405,19 @@ def referral_create(*, principal: Principal, receiving_org: str, service_type: s
                     district: int | None = None) -> Referral:
     """Open a referral from the principal's organisation, for an existing client
     (``client_id``) or a new one (``client``), with consent on file or given here."""
-    _require_casework(principal)
+    require_casework(principal)
     if (client_id is None) == (client is None):
         raise DomainError("validation_error", "Give exactly one of client_id or client.",
                           field="client_id")
+    summary = rules.SUMMARY.clean(summary)
     receiver = _organization(receiving_org, "receiving_org")
     service = _service_type(service_type)
     district_obj = _district(district, principal.organization)
-    client_obj = (visible_client(principal, client_id) if client_id is not None
-                  else client_create(principal=principal, data=client))
+    if client_id is not None:
+        client_obj = visible_client(principal, client_id)
+    else:
+        with nested("client"):
+            client_obj = client_create(principal=principal, data=client)
     if client_obj.erased_at is not None:
         raise DomainError("client_erased", "This client's data was erased; record the person "
                           "again if they come back.", field="client_id")
@@ -388,6 +425,24 @@ def referral_create(*, principal: Principal, receiving_org: str, service_type: s
                          priority=priority, needed_by=needed_by,
                          intake_channel=intake_channel, summary=summary, consent=consent,
                          district=district_obj)
+
+
+def referral_create_once(*, principal: Principal, idempotency_key: str | None,
+                         request: ReferralRequest, render=None) -> Created:
+    """``referral_create`` at most once per (application, Idempotency-Key): the same
+    key and request replays the first result; another request with the key is 422,
+    one still running 409. ``render(referral)`` gives the body stored for replays."""
+    key = idempotency.parse_key(idempotency_key)
+    digest = idempotency.fingerprint("referral_create", asdict(request))
+
+    def perform():
+        referral = referral_create(
+            principal=principal, **{f.name: getattr(request, f.name) for f in fields(request)})
+        return 201, render(referral) if render else None, referral.pk
+
+    _, body, referral_id, replayed = idempotency.run(principal.application, key, digest,
+                                                     perform)
+    return Created(referral_id=referral_id, body=body, replayed=replayed)
 
 
 def _apply_transition(principal: Principal, referral: Referral, to: str, reason: str,
@@ -398,19 +453,20 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
     party = _party(principal, referral)
     if party is None:
         raise DomainError("not_a_party",
-                          "Only the sending or receiving organisation may change a referral.",
-                          status=403)
+                          "Only the sending or receiving organisation may change a referral.")
     allowed = TRANSITIONS.get(referral.status, {})
     if to not in allowed:
         raise DomainError("invalid_transition",
-                          f"A referral cannot move from {referral.status} to {to}.",
-                          status=409, field="to")
+                          f"A referral cannot move from {referral.status} to {to}.", field="to")
     if party not in allowed[to]:
         who = " or ".join(sorted(allowed[to]))
         raise DomainError("not_allowed_for_party",
-                          f"Only the {who} may move a referral from {referral.status} to {to}.",
-                          status=403, field="to")
-    reason = (reason or "").strip()
+                          f"Only the {who} may move a referral from {referral.status} to {to}.", field="to")
+    reason = rules.REASON.clean(reason)
+    outcomes = rules.OUTCOMES.clean(outcomes)
+    for index, outcome in enumerate(outcomes):
+        with nested(f"outcomes[{index}]"):
+            rules.OUTCOME_NOTE.clean(outcome.note)
     if to in REASON_REQUIRED and not reason:
         raise DomainError("reason_required", f"A reason is required to move to {to}.",
                           field="reason")
@@ -446,17 +502,17 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
         current = Referral.objects.only("version").get(pk=referral.pk)
         raise DomainError("version_mismatch",
                           "The referral changed meanwhile. Fetch it again and retry.",
-                          status=412, headers={"ETag": current.etag})
+                          headers={"ETag": current.etag}, current_version=current.version)
     referral.refresh_from_db()
     ReferralOutcome.objects.bulk_create(
         [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
          for o in outcomes])
     _event(referral, principal, kind, from_status, reason, at=now)
-    record_write(principal, Action.UPDATE, "referral", [referral.pk],
-                 "referral_forward" if kind == EventKind.FORWARDED else "referral_transition")
-    event_announce(event_type=EventType.REFERRAL_STATUS_CHANGED,
-                   organization_ids=(referral.sending_org_id, referral.receiving_org_id),
-                   data=referral_data(referral, previous_status=from_status))
+    _changed(principal, hooks.UPDATE, "referral", referral.pk,
+             "referral_forward" if kind == EventKind.FORWARDED else "referral_transition",
+             event=hooks.REFERRAL_STATUS_CHANGED,
+             organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+             data=referral_data(referral, previous_status=from_status))
     return referral
 
 
@@ -477,12 +533,12 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
                      consent: ConsentInput | None = None) -> tuple[Referral, Referral]:
     """Complete a referral with outcome referred-onward and open its child to a
     third organisation. Only the receiver forwards; returns (parent, child)."""
+    reason, summary = rules.REASON.clean(reason), rules.SUMMARY.clean(summary)
     parent = visible_referral(principal, referral_id)
     check_version(parent, expected_version)
     if _party(principal, parent) != RECEIVER:
         raise DomainError("not_allowed_for_party",
-                          "Only the receiving organisation may refer a client onward.",
-                          status=403)
+                          "Only the receiving organisation may refer a client onward.")
     receiver = _organization(receiving_org, "receiving_org")
     if receiver.pk in (parent.sending_org_id, parent.receiving_org_id):
         raise DomainError("forward_to_party",
@@ -507,13 +563,8 @@ def referral_note_add(*, principal: Principal, referral_id, text: str) -> Referr
     referral = visible_referral(principal, referral_id)
     if _party(principal, referral) is None:
         raise DomainError("not_a_party", "Only the sending or receiving organisation may add "
-                          "notes.", status=403)
-    text = (text or "").strip()
-    if not text:
-        raise DomainError("validation_error", "A note needs text.", field="text")
-    if len(text) > 10000:
-        raise DomainError("validation_error", "A note has at most 10,000 characters.",
-                          field="text")
+                          "notes.")
+    text = rules.NOTE_TEXT.clean(text)
     now = timezone.now()
     note = ReferralNote.objects.create(
         referral=referral, author_org=principal.organization, author_user=principal.user,
@@ -521,8 +572,8 @@ def referral_note_add(*, principal: Principal, referral_id, text: str) -> Referr
     Referral.objects.filter(pk=referral.pk).update(updated_at=now)
     referral.updated_at = now
     _event(referral, principal, EventKind.NOTE_ADDED, referral.status, at=now)
-    record_write(principal, Action.UPDATE, "referral", [referral.pk], "referral_note_add")
-    event_announce(event_type=EventType.REFERRAL_NOTE_ADDED,
-                   organization_ids=(referral.sending_org_id, referral.receiving_org_id),
-                   data=referral_data(referral, note={"id": str(note.pk)}))
+    _changed(principal, hooks.UPDATE, "referral", referral.pk, "referral_note_add",
+             event=hooks.REFERRAL_NOTE_ADDED,
+             organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+             data=referral_data(referral, note={"id": str(note.pk)}))
     return note

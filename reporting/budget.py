@@ -9,11 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
 
-from config.errors import DomainError, NotFound
-from orgs.models import Organization
+from core.errors import DomainError, NotFound
+from orgs.models import Organization, OrganizationKind
 
 from . import fiscal
 from .models import Grant
+from . import selectors
 from .selectors import Report, ReportSpec, service_numbers
 
 BUDGET_MEASURES = ("referrals_received", "accepted", "completed", "unique_clients_served",
@@ -51,11 +52,11 @@ def _cost(amount: Decimal, clients) -> Decimal | None:
 
 
 def budget_request(principal, *, organization: str, fiscal_year: str) -> BudgetRequest:
-    start = fiscal.parse_sfy(fiscal_year)
+    start = fiscal.parse_sfy(selectors.FISCAL_YEAR.clean(fiscal_year))
     org = Organization.objects.filter(slug=organization).first()
     if org is None:
         raise NotFound(f"No organisation {organization!r}.")
-    if org.kind == "funder":
+    if org.kind == OrganizationKind.FUNDER:
         raise DomainError("not_a_grantee", "A budget request is for a grantee organisation.",
                           field="org")
     current_label = fiscal.sfy_label(start)

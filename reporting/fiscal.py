@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 _SFY = re.compile(r"^(?:SFY\s*)?(\d{4})-(\d{2})$", re.I)
 _NYC = re.compile(r"^NYC\s*(?:FY\s*)?(\d{4})$", re.I)

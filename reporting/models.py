@@ -20,9 +20,9 @@ class ServiceEventQuerySet(models.QuerySet):
     def visible_to(self, principal):
         """An organisation sees its own events; coalition admins all; funders see
         them only through suppressed reports."""
-        if principal is None or principal.organization.kind == "funder":
+        if principal is None or principal.is_funder:
             return self.none()
-        if principal.is_coalition_admin:
+        if principal.is_admin:
             return self.all()
         return self.filter(organization=principal.organization)
 
@@ -61,7 +61,7 @@ class GrantQuerySet(models.QuerySet):
         """Funders and grantees see their own grants; coalition admins all."""
         if principal is None:
             return self.none()
-        if principal.is_coalition_admin:
+        if principal.is_admin:
             return self.all()
         org = principal.organization
         return self.filter(models.Q(funder=org) | models.Q(grantee=org))

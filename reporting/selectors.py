@@ -23,8 +23,9 @@ from django.db.models import (
 from django.db.models.functions import ExtractYear, TruncMonth, TruncQuarter
 from django.utils import timezone
 
-from config.errors import DomainError
-from orgs.models import Organization
+from core.errors import DomainError
+from core.rules import Items, Range, Text
+from orgs.models import Organization, OrganizationKind
 from referrals.models import OPEN_STATUSES, Referral, ReferralOutcome, Status
 
 from . import fiscal, suppression
@@ -32,6 +33,13 @@ from .models import Grant, ServiceEvent, ServiceEventKind
 
 MAX_DIMENSIONS = 3
 UNKNOWN = "unknown"
+
+# The input rules of a report request (REST and GraphQL only describe them).
+FISCAL_YEAR = Text("fiscal_year", 20)
+ORGANIZATIONS = Items("organizations", 100)
+DISTRICTS = Items("districts", 63)
+DISTRICT = Range("districts", 1, 63, code="unknown_district")
+SERVICE_TYPES = Items("service_types", 50)
 
 DIMENSIONS = ("receiving_org", "sending_org", "district", "service_type", "priority",
               "intake_channel", "client_language", "outcome", "period")
@@ -135,20 +143,20 @@ def resolve_scope(principal, requested: tuple[str, ...], org_dimension: bool):
                           f"Unknown organisation(s): {', '.join(sorted(missing))}.",
                           field="organizations")
     requested_ids = {o.pk for o in requested_orgs}
-    if principal.is_coalition_admin:
+    if principal.is_admin:
         return (requested_ids or None), True
-    if org.kind in ("funder", "caucus"):
+    if principal.is_funder or org.kind == OrganizationKind.CAUCUS:
         grantees = grantee_ids(org)
         if requested_ids - grantees:
             raise DomainError("report_scope_denied",
                               "A funder sees numbers for its own grantees only, or "
-                              "coalition-wide totals.", status=403, field="organizations")
+                              "coalition-wide totals.", field="organizations")
         if requested_ids:
             return requested_ids, True
         return (grantees if org_dimension else None), True
     if requested_ids - {org.pk}:
         raise DomainError("report_scope_denied",
-                          "An organisation sees its own numbers only.", status=403,
+                          "An organisation sees its own numbers only.",
                           field="organizations")
     return {org.pk}, False
 
@@ -263,6 +271,12 @@ def _applicable(dimensions: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def validate_spec(spec: ReportSpec) -> tuple[str, ...]:
+    """The measures the report computes, once its request keeps every rule."""
+    FISCAL_YEAR.clean(spec.fiscal_year)
+    ORGANIZATIONS.clean(spec.organizations)
+    SERVICE_TYPES.clean(spec.service_types)
+    for number in DISTRICTS.clean(spec.districts):
+        DISTRICT.clean(number)
     if len(spec.dimensions) > MAX_DIMENSIONS:
         raise DomainError("too_many_dimensions",
                           f"At most {MAX_DIMENSIONS} dimensions at once.", field="dimensions")

@@ -8,7 +8,8 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
+from core.rules import Items, Range, Text
 from orgs.models import Language, SenateDistrict, ServiceType
 
 from .models import ServiceEvent, ServiceEventKind
@@ -25,18 +26,25 @@ class ServiceEventInput:
     languages: list[str] = field(default_factory=list)
 
 
+# The input rules of service events (REST and GraphQL only describe them).
+TITLE = Text("title", 200, required=True)
+ATTENDANCE = Range("attendance", 0, 1_000_000)
+DISTRICT = Range("district", 1, 63, code="unknown_district")
+LANGUAGES = Items("languages", 20)
+
+
 def _resolve(data: dict) -> dict:
     values = dict(data)
     if "kind" in values and values["kind"] not in ServiceEventKind.values:
         raise DomainError("invalid_kind", f"kind is one of: {', '.join(ServiceEventKind.values)}.",
                           field="kind")
-    if "attendance" in values and (values["attendance"] is None or values["attendance"] < 0):
-        raise DomainError("validation_error", "Attendance is a count, 0 or more.",
-                          field="attendance")
+    if "attendance" in values:
+        if values["attendance"] is None:
+            raise DomainError("required", "Attendance is a count, 0 or more.",
+                              field="attendance")
+        ATTENDANCE.clean(values["attendance"])
     if "title" in values:
-        values["title"] = (values["title"] or "").strip()
-        if not values["title"]:
-            raise DomainError("validation_error", "A service event needs a title.", field="title")
+        values["title"] = TITLE.clean(values["title"])
     if "date" in values and values["date"] > timezone.localdate():
         raise DomainError("validation_error", "Record events that have happened.", field="date")
     if "service_type" in values:
@@ -46,12 +54,13 @@ def _resolve(data: dict) -> dict:
                               field="service_type")
         values["service_type"] = service
     if "district" in values and values["district"] is not None:
-        district = SenateDistrict.objects.filter(number=values["district"]).first()
+        district = SenateDistrict.objects.filter(
+            number=DISTRICT.clean(values["district"])).first()
         if district is None:
             raise DomainError("unknown_district", "A senate district is 1 to 63.", field="district")
         values["district"] = district
     if "languages" in values:
-        codes = set(values["languages"] or [])
+        codes = set(LANGUAGES.clean(values["languages"]))
         languages = list(Language.objects.filter(code__in=codes))
         if len(languages) != len(codes):
             unknown = codes - {lang.code for lang in languages}
@@ -62,8 +71,8 @@ def _resolve(data: dict) -> dict:
 
 
 def _require_organiser(principal):
-    if principal.organization.kind == "funder":
-        raise DomainError("not_an_organiser", "Funders do not record service events.", status=403)
+    if principal.is_funder:
+        raise DomainError("not_an_organiser", "Funders do not record service events.")
 
 
 @transaction.atomic

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
-
-import numpy as np
-from threadpoolctl import threadpool_limits
+from fractions import Fraction
 
 THRESHOLD_MIN = 1
 THRESHOLD_MAX = 10
@@ -51,8 +49,9 @@ def _determined(unknowns: list[Key], eqs: list[list[Key]]) -> set[Key]:
     """The unknowns whose value the published entries pin down exactly.
 
     x_j is determined iff the unit vector e_j lies in the row space of the
-    system restricted to the unknowns; equivalently the squared norm of column
-    j of the row-space basis is 1. Solved per connected group of unknowns."""
+    system restricted to the unknowns; equivalently, once the system is in
+    reduced row echelon form (exact, over the rationals), some row has its only
+    non-zero entry in column j. Solved per connected group of unknowns."""
     index = {key: i for i, key in enumerate(unknowns)}
     rows = []
     for eq in eqs:
@@ -84,23 +83,57 @@ def _determined(unknowns: list[Key], eqs: list[list[Key]]) -> set[Key]:
         groups[find(next(iter(row)))].append(row)
     determined = set()
     for group_rows in groups.values():
-        columns = sorted({c for row in group_rows for c in row})
-        local = {c: i for i, c in enumerate(columns)}
-        matrix = np.zeros((len(group_rows), len(columns)))
-        for r, row in enumerate(group_rows):
-            for c, v in row.items():
-                matrix[r, local[c]] = v
-        # One BLAS thread: these matrices are small, and threads only contend.
-        with threadpool_limits(limits=1, user_api="blas"):
-            _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
-        rank = int((singular > 1e-9 * max(1.0, singular[0])).sum())
-        if rank == 0:
-            continue
-        norms = (vt[:rank] ** 2).sum(axis=0)
-        for c, norm in zip(columns, norms):
-            if norm > 1 - 1e-7:
-                determined.add(unknowns[c])
+        determined.update(unknowns[c] for c in _unit_rows(group_rows))
     return determined
+
+
+def _unit_rows(rows: list[dict[int, int]]) -> set[int]:
+    """The columns c for which e_c lies in the row space of ``rows`` (sparse,
+    {column: coefficient}).
+
+    Gauss-Jordan elimination in exact rational arithmetic, keeping the rows
+    found so far in reduced row echelon form: each pivot row has 1 in its pivot
+    column and 0 in every other pivot column. A vector of the row space is then
+    the sum of the pivot rows, each weighted by the vector's entry in its pivot
+    column; so e_c is in the row space iff c is a pivot column whose row is e_c
+    itself. Entries stay ints while whole (most do: the coefficients are 0 and
+    +-1) and become Fractions only when a division leaves a remainder."""
+    pivots: dict[int, dict[int, int | Fraction]] = {}
+    for row in rows:
+        reduced = {c: v for c, v in row.items() if v}
+        for column, pivot_row in pivots.items():
+            factor = reduced.get(column)
+            if factor:
+                _subtract(reduced, factor, pivot_row)
+        if not reduced:
+            continue  # a combination of the rows before it
+        column = min(reduced)
+        scale = reduced[column]
+        if scale != 1:
+            reduced = {c: _exact(Fraction(v) / scale) for c, v in reduced.items()}
+        for pivot_row in pivots.values():
+            factor = pivot_row.get(column)
+            if factor:
+                _subtract(pivot_row, factor, reduced)
+        pivots[column] = reduced
+    return {column for column, row in pivots.items() if len(row) == 1}
+
+
+def _subtract(target: dict, factor: int | Fraction, source: dict) -> None:
+    """target -= factor * source, in place, dropping the entries that become 0."""
+    for c, v in source.items():
+        value = target.get(c, 0) - factor * v
+        if value:
+            target[c] = _exact(value)
+        else:
+            target.pop(c, None)
+
+
+def _exact(value: int | Fraction) -> int | Fraction:
+    """The value as an int when it is whole (cheaper arithmetic), else as is."""
+    if type(value) is Fraction and value.denominator == 1:
+        return value.numerator
+    return value
 
 
 def suppress(values: dict[Key, int], values_by_dim: list[list[Hashable]]) -> set[Key]:

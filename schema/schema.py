@@ -1,13 +1,13 @@
-"""The one GraphQL schema: root Query and Mutation composed from schema/<domain>.py."""
+"""The one GraphQL schema: root Query and Mutation composed from each app's graphql/schema.py."""
 
 import graphene
 from graphene import relay
 
-from .audit import AuditQuery
-from .orgs import OrgsQuery
-from .referrals import ReferralsMutation, ReferralsQuery
-from .reporting import ReportingMutation, ReportingQuery
-from .webhooks import WebhooksMutation, WebhooksQuery
+from audit.graphql.schema import AuditQuery
+from orgs.graphql.schema import OrgsQuery
+from referrals.graphql.schema import ReferralsMutation, ReferralsQuery
+from reporting.graphql.schema import ReportingMutation, ReportingQuery
+from webhooks.graphql.schema import WebhooksMutation, WebhooksQuery
 
 
 class Query(OrgsQuery, ReferralsQuery, ReportingQuery, AuditQuery, WebhooksQuery,

@@ -17,12 +17,12 @@ from graphene_django.views import GraphQLView, HttpError
 from graphql import GraphQLError, GraphQLSyntaxError, get_named_type, specified_rules
 from graphql_relay import cursor_to_offset, from_global_id
 
-from audit.graphql import AuditReadsMiddleware
-from config.errors import DomainError
-from config.throttling import check_application_rate
+from audit.graphql.middleware import AuditReadsMiddleware
+from core.errors import DomainError, status_of
+from core.throttling import check_application_rate
 from orgs.auth import InvalidToken, authenticate_request
 
-from .errors import CoalitionError
+from core.graphql import CoalitionError
 from .limits import query_limits_rule
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,8 @@ def _validation_errors(error: DjangoValidationError) -> list[dict]:
 
 
 def _error_body(message: str, code: str) -> bytes:
-    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    return json.dumps({"errors": [{"message": message, "extensions": {
+        "code": code, "status": status_of(code)}}]}).encode()
 
 
 def _error_response(status: int, message: str, code: str, **headers) -> HttpResponse:
@@ -233,7 +234,7 @@ class CoalitionGraphQLView(GraphQLView):
             code = {405: "method_not_allowed", 413: "payload_too_large"}.get(status,
                                                                              "bad_request")
             message = error.message if hasattr(error, "message") else str(error)
-            return {"message": message, "extensions": {"code": code}}
+            return {"message": message, "extensions": {"code": code, "status": status}}
         if isinstance(error, GraphQLError):
             formatted = error.formatted
             extensions = dict(formatted.get("extensions") or {})
@@ -243,6 +244,7 @@ class CoalitionGraphQLView(GraphQLView):
                     extensions["code"] = original.code
                     if original.field:
                         extensions["field"] = original.field
+                    extensions.update(original.extensions)
                 elif isinstance(error, GraphQLSyntaxError):
                     extensions["code"] = "syntax_error"
                 elif (original is None or isinstance(original, GraphQLError)
@@ -261,8 +263,9 @@ class CoalitionGraphQLView(GraphQLView):
                     extensions["code"] = "internal_error"
                     if not settings.DEBUG:
                         formatted["message"] = "Internal error; it has been logged."
+            extensions.setdefault("status", status_of(extensions["code"]))
             formatted["extensions"] = extensions
             return formatted
         logger.error("GraphQL request failed: %r", error)
         message = str(error) if settings.DEBUG else "Internal error; it has been logged."
-        return {"message": message, "extensions": {"code": "internal_error"}}
+        return {"message": message, "extensions": {"code": "internal_error", "status": 500}}

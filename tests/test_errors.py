@@ -13,7 +13,7 @@ from django.db import OperationalError
 from django.http import Http404, HttpResponse
 from django.test import Client, RequestFactory, override_settings
 
-from config.errors import APIErrorMiddleware
+from core.problems import APIErrorMiddleware
 from tests.conftest import APIClient
 
 PROBLEM = "application/problem+json"
@@ -217,7 +217,7 @@ def test_introspection_can_be_switched_off(token, settings):
 
 def test_a_resolver_bug_is_masked_outside_debug(token, settings, caplog):
     settings.DEBUG = False
-    with mock.patch("schema.orgs.service_type_list",
+    with mock.patch("orgs.graphql.schema.service_type_list",
                     side_effect=RuntimeError("kaboom: secret internals")):
         response = APIClient(token).graphql("{ serviceTypes { code } }")
 
@@ -230,7 +230,7 @@ def test_a_resolver_bug_is_masked_outside_debug(token, settings, caplog):
 
 def test_a_resolver_bug_is_shown_in_debug(token, settings):
     settings.DEBUG = True
-    with mock.patch("schema.orgs.service_type_list", side_effect=RuntimeError("kaboom")):
+    with mock.patch("orgs.graphql.schema.service_type_list", side_effect=RuntimeError("kaboom")):
         response = APIClient(token).graphql("{ serviceTypes { code } }")
 
     error = graphql_error(response)

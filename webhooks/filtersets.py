@@ -2,7 +2,7 @@
 
 import django_filters
 
-from orgs.filtersets import InstantFilter
+from core.filters import InstantFilter
 
 from .models import DeliveryState, EventType, WebhookDelivery, WebhookSubscription
 

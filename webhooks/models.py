@@ -1,7 +1,7 @@
 """Webhook subscriptions and their outbox.
 
 A change to a referral writes one WebhookDelivery per interested subscription
-in the same transaction as the change (webhooks.services.event_announce), so an
+in the same transaction as the change (through core.hooks, heard by webhooks.services.announce_change), so an
 event exists if and only if its change committed. Celery workers then deliver
 the rows (webhooks.delivery); each try is logged as a WebhookAttempt."""
 
@@ -13,15 +13,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core import hooks
+from core.fields import EncryptedCharField
 from orgs.models import OAuthApplication, Organization
-from referrals.fields import EncryptedCharField
 
 
 class EventType(models.TextChoices):
-    REFERRAL_CREATED = "referral.created", "A referral to or from your organisation was made"
-    REFERRAL_STATUS_CHANGED = "referral.status_changed", "A referral changed status"
-    REFERRAL_NOTE_ADDED = "referral.note_added", "A note was added to a referral"
-    CLIENT_ERASED = "client.erased", "A client's personal data was erased"
+    REFERRAL_CREATED = hooks.REFERRAL_CREATED, "A referral to or from your organisation was made"
+    REFERRAL_STATUS_CHANGED = hooks.REFERRAL_STATUS_CHANGED, "A referral changed status"
+    REFERRAL_NOTE_ADDED = hooks.REFERRAL_NOTE_ADDED, "A note was added to a referral"
+    CLIENT_ERASED = hooks.CLIENT_ERASED, "A client's personal data was erased"
     WEBHOOK_PING = "webhook.ping", "A test event, sent on request"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -18,16 +19,16 @@ from .delivery import claimable
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+DELIVER_TASK = "webhooks.deliver"
 
 
 def enqueue(delivery_ids: list) -> None:
     """Queue deliveries now (called after commit). A broker that is down is logged,
-    not raised: the write already committed and the sweeper will queue them."""
-    from .tasks import deliver
-
+    not raised: the write already committed and the sweeper will queue them.
+    Sent by task name (tasks.py defines it), so this module need not import tasks."""
     for delivery_id in delivery_ids:
         try:
-            deliver.apply_async(args=[str(delivery_id)], retry=False)
+            current_app.send_task(DELIVER_TASK, args=[str(delivery_id)], retry=False)
         except Exception as exc:  # kombu raises several types for an unreachable broker
             log.warning("could not queue webhook delivery %s (%s); the sweeper will",
                         delivery_id, exc)

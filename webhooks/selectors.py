@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from config.errors import NotFound
-from orgs.auth import Principal
+from core.errors import NotFound
+from core.principal import Principal
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
 def subscription_list(principal: Principal) -> QuerySet[WebhookSubscription]:
-    if principal is None or principal.organization.kind == "funder":
+    if principal is None or principal.is_funder:
         return WebhookSubscription.objects.none()
     return WebhookSubscription.objects.filter(organization=principal.organization)
 

@@ -12,8 +12,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError, NotFound
-from orgs.auth import Principal
+from core.errors import DomainError, NotFound
+from core.hooks import Change
+from core.principal import Principal, require_casework
+from core.rules import Items, Text
 
 from . import signing, transport
 from .models import (
@@ -25,6 +27,7 @@ from .models import (
 )
 from .queue import enqueue
 from .selectors import visible_subscription
+from .transport import MAX_URL_LENGTH
 
 MAX_SUBSCRIPTIONS_PER_ORG = 20
 SECRET_OVERLAP = timedelta(hours=24)
@@ -73,22 +76,23 @@ def event_announce(*, event_type: str, organization_ids: Iterable[int], data: di
     _queue_after_commit(deliveries)
 
 
-def referral_data(referral, **extra) -> dict:
-    """What an event says about a referral: ids, version and status, never client data."""
-    return {"referral": {"id": str(referral.pk), "version": referral.version,
-                         "status": referral.status,
-                         "href": f"/api/v1/referrals/{referral.pk}/"}, **extra}
+def announce_change(change: Change) -> None:
+    """The core.hooks listener: announce a change that names an event."""
+    if change.event is not None:
+        event_announce(event_type=change.event, organization_ids=change.organization_ids,
+                       data=change.data)
 
 
 # --- subscriptions --------------------------------------------------------------
 
-def _require_integrator(principal: Principal) -> None:
-    if principal.organization.kind == "funder":
-        raise NotFound()
+# The input rules of webhook subscriptions (REST and GraphQL only describe them).
+URL = Text("url", MAX_URL_LENGTH)
+DESCRIPTION = Text("description", 200)
+EVENTS = Items("events", len(SUBSCRIBABLE_EVENTS), min_items=1)
 
 
 def _clean_url(url: str) -> str:
-    url = (url or "").strip()
+    url = URL.clean(url)
     try:
         transport.resolve(url)
     except transport.UnsafeTarget as exc:
@@ -97,18 +101,11 @@ def _clean_url(url: str) -> str:
 
 
 def _clean_description(description: str) -> str:
-    description = (description or "").strip()
-    if len(description) > 200:
-        raise DomainError("validation_error", "A description has at most 200 characters.",
-                          field="description")
-    return description
+    return DESCRIPTION.clean(description)
 
 
 def _clean_events(events: list[str]) -> list[str]:
-    events = list(dict.fromkeys(events or []))
-    if not events:
-        raise DomainError("validation_error", "Subscribe to at least one event type.",
-                          field="events")
+    events = list(dict.fromkeys(EVENTS.clean(events)))
     unknown = [e for e in events if e not in SUBSCRIBABLE_EVENTS]
     if unknown:
         raise DomainError("unknown_event_type",
@@ -121,15 +118,15 @@ def _clean_events(events: list[str]) -> list[str]:
 def subscription_create(*, principal: Principal,
                         data: SubscriptionInput) -> tuple[WebhookSubscription, str]:
     """Register an endpoint; returns it with its signing secret, shown only now."""
-    _require_integrator(principal)
+    require_casework(principal)
     description = _clean_description(data.description)
-    url, events = _clean_url(data.url), _clean_events(data.events)
+    events = _clean_events(data.events)
+    url = _clean_url(data.url)  # last: it looks the host up
     existing = WebhookSubscription.objects.select_for_update().filter(
         organization=principal.organization)
     if len(existing) >= MAX_SUBSCRIPTIONS_PER_ORG:
         raise DomainError("too_many_webhooks", f"An organisation has at most "
-                          f"{MAX_SUBSCRIPTIONS_PER_ORG} webhooks; delete one first.",
-                          status=409)
+                          f"{MAX_SUBSCRIPTIONS_PER_ORG} webhooks; delete one first.")
     secret = signing.new_secret()
     subscription = WebhookSubscription.objects.create(
         organization=principal.organization, url=url, events=events,
@@ -143,12 +140,12 @@ def subscription_update(*, principal: Principal, subscription_id,
                         changes: dict) -> WebhookSubscription:
     """Change url, events, description or active; the secret stays."""
     subscription = visible_subscription(principal, subscription_id, lock=True)
-    if "url" in changes:
-        subscription.url = _clean_url(changes["url"])
     if "events" in changes:
         subscription.events = _clean_events(changes["events"])
     if "description" in changes:
         subscription.description = _clean_description(changes["description"])
+    if "url" in changes:
+        subscription.url = _clean_url(changes["url"])  # last: it looks the host up
     if "active" in changes:
         subscription.active = bool(changes["active"])
     subscription.updated_at = timezone.now()
@@ -182,8 +179,7 @@ def subscription_ping(*, principal: Principal, subscription_id) -> WebhookDelive
     """Send a webhook.ping event to one endpoint, to test it."""
     subscription = visible_subscription(principal, subscription_id)
     if not subscription.active:
-        raise DomainError("webhook_disabled", "This webhook is disabled; activate it first.",
-                          status=409)
+        raise DomainError("webhook_disabled", "This webhook is disabled; activate it first.")
     now = timezone.now()
     event_id = uuid.uuid4()
     delivery = WebhookDelivery.objects.create(
@@ -201,8 +197,7 @@ def delivery_redeliver(*, principal: Principal, subscription_id,
     """Send an event again, as a new delivery with the same webhook-id and body."""
     subscription = visible_subscription(principal, subscription_id)
     if not subscription.active:
-        raise DomainError("webhook_disabled", "This webhook is disabled; activate it first.",
-                          status=409)
+        raise DomainError("webhook_disabled", "This webhook is disabled; activate it first.")
     original = subscription.deliveries.filter(pk=delivery_id).first()
     if original is None:
         raise NotFound("No delivery with this id for this webhook.")

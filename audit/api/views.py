@@ -4,9 +4,9 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from config.pagination import CursorPagination
-from orgs.policy import ADMIN
-from reporting.api.renderers import CSVRenderer
+from core.pagination import CursorPagination
+from core.scopes import ADMIN
+from core.renderers import CSVRenderer
 
 from ..filtersets import AuditRecordFilterSet
 from ..models import AuditRecord

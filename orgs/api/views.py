@@ -3,7 +3,7 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.routing import SLUG_PATTERN
+from core.routing import SLUG_PATTERN
 
 from ..filtersets import OrganizationFilterSet, ServiceTypeFilterSet
 from ..policy import ORGS_READ

@@ -5,7 +5,11 @@ from django import forms
 from django.conf import settings
 from rest_framework import serializers
 
-from orgs.filtersets import UTCIsoDateTimeField
+from core.filters import UTCIsoDateTimeField
+from core.rules import DocumentedEmail, DocumentedRegex
+from core.serializers import RequiredTextField
+
+from .. import rules
 
 from ..models import (
     Client,
@@ -22,7 +26,7 @@ from ..models import (
     Status,
     a_number_validator,
 )
-from audit.context import note_read
+from core.context import note_read
 
 from ..presentation import contact_details_visible
 
@@ -211,18 +215,21 @@ class ConsentInputSerializer(serializers.Serializer):
 
 
 class ClientInputSerializer(serializers.Serializer):
-    given_name = serializers.CharField(max_length=100)
-    family_name = serializers.CharField(max_length=100)
+    given_name = RequiredTextField(validators=rules.GIVEN_NAME.validators())
+    family_name = RequiredTextField(validators=rules.FAMILY_NAME.validators())
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="",
+                                  validators=rules.PHONE.validators())
+    email = serializers.CharField(required=False, allow_blank=True, default="",
+                                  validators=[DocumentedEmail(), *rules.EMAIL.validators()])
     preferred_languages = serializers.ListField(
-        child=serializers.CharField(max_length=3), required=False, default=list,
-        max_length=20, help_text="ISO 639 codes, the primary language first.")
+        child=serializers.CharField(validators=rules.LANGUAGE_CODE.validators()),
+        required=False, default=list, validators=rules.PREFERRED_LANGUAGES.validators(),
+        help_text="ISO 639 codes, the primary language first.")
     contact_preference = serializers.ChoiceField(choices=ContactPreference.choices,
                                                  default=ContactPreference.PHONE)
     a_number = serializers.CharField(required=False, allow_blank=True, default="",
-                                     validators=[a_number_validator],
+                                     validators=[DocumentedRegex(a_number_validator.regex)],
                                      help_text="Optional A-Number, 8 or 9 digits.")
 
 
@@ -232,51 +239,55 @@ class ReferralCreateSerializer(serializers.Serializer):
     consent = ConsentInputSerializer(
         required=False, help_text="Consent given now to share with the receiving organisation; "
                                   "not needed when an active consent is on file.")
-    receiving_org = serializers.SlugField(help_text="Receiving organisation slug.")
-    service_type = serializers.SlugField(help_text="Service type code.")
+    receiving_org = serializers.CharField(help_text="Receiving organisation slug.")
+    service_type = serializers.CharField(help_text="Service type code.")
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
     needed_by = serializers.DateField(required=False, allow_null=True)
     intake_channel = serializers.ChoiceField(choices=IntakeChannel.choices)
     district = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=63,
+        required=False, allow_null=True, validators=rules.DISTRICT.validators(),
         help_text="The client's senate district; default: the sender's, if it serves one.")
     summary = serializers.CharField(required=False, allow_blank=True, default="",
-                                    max_length=5000)
+                                    validators=rules.SUMMARY.validators())
 
 
 class OutcomeInputSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=OutcomeCode.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = serializers.CharField(required=False, allow_blank=True, default="",
+                                 validators=rules.OUTCOME_NOTE.validators())
 
 
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   max_length=2000,
+                                   validators=rules.REASON.validators(),
                                    help_text="Required for rejected, cancelled, on-hold, failed.")
-    outcomes = OutcomeInputSerializer(many=True, required=False, default=list,
-                                      help_text="Required (one or more) when completing.")
+    outcomes = serializers.ListField(
+        child=OutcomeInputSerializer(), required=False, default=list,
+        validators=rules.OUTCOMES.validators(),
+        help_text="Required (one or more) when completing.")
 
 
 class ForwardSerializer(serializers.Serializer):
-    receiving_org = serializers.SlugField(help_text="The third organisation.")
-    service_type = serializers.SlugField(required=False,
+    receiving_org = serializers.CharField(help_text="The third organisation.")
+    service_type = serializers.CharField(required=False,
                                          help_text="Default: the parent's service type.")
     reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   max_length=2000)
+                                   validators=rules.REASON.validators())
     summary = serializers.CharField(required=False, allow_blank=True, default="",
-                                    max_length=5000)
+                                    validators=rules.SUMMARY.validators())
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     needed_by = serializers.DateField(required=False, allow_null=True)
     consent = ConsentInputSerializer(required=False)
 
 
 class NoteCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=10000)
+    text = RequiredTextField(validators=rules.NOTE_TEXT.validators())
 
 
 class ConsentCreateSerializer(ConsentInputSerializer):
-    shared_with = serializers.SlugField(help_text="Organisation the client agrees to share with.")
+    shared_with = serializers.CharField(
+        help_text="Organisation the client agrees to share with.")
 
 
 class InstantField(serializers.DateTimeField):
@@ -305,7 +316,7 @@ class ReferralChangesQuerySerializer(serializers.Serializer):
 
 
 class RoutingQuerySerializer(serializers.Serializer):
-    service_type = serializers.SlugField()
-    language = serializers.CharField(required=False, max_length=3)
-    district = serializers.IntegerField(required=False, min_value=1, max_value=63)
+    service_type = serializers.CharField()
+    language = serializers.CharField(required=False, validators=rules.ROUTING_LANGUAGE.validators())
+    district = serializers.IntegerField(required=False, validators=rules.DISTRICT.validators())
 

@@ -9,13 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.context import note_read
-from config.errors import DomainError
-from config.pagination import CursorPagination
-from config.routing import UUID_PATTERN
-from orgs.policy import REFERRALS_READ, REFERRALS_WRITE
+from core.context import note_read
+from core.errors import DomainError
+from core.pagination import CursorPagination
+from core.routing import UUID_PATTERN
+from core.scopes import REFERRALS_READ, REFERRALS_WRITE
 
-from .. import idempotency, selectors, services
+from .. import selectors, services
 from ..filtersets import ClientFilterSet, ReferralFilterSet
 from ..services import ClientInput, ConsentInput, OutcomeInput
 from .serializers import (
@@ -83,8 +83,7 @@ def expected_version(request) -> int | None:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     if not value.isdigit():
-        raise DomainError("version_mismatch", 'If-Match must be the referral\'s ETag, e.g. "3".',
-                          status=412)
+        raise DomainError("version_mismatch", 'If-Match must be the referral\'s ETag, e.g. "3".')
     return int(value)
 
 
@@ -156,29 +155,24 @@ class ReferralViewSet(viewsets.GenericViewSet):
                    request=ReferralCreateSerializer, responses={201: ReferralSerializer})
     def create(self, request):
         principal = principal_of(request)
-        key = idempotency.parse_key(request.headers.get("Idempotency-Key"))
         payload = ReferralCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        digest = idempotency.fingerprint("rest:referral_create", request.data)
-
-        def perform():
-            referral = services.referral_create(
-                principal=principal,
-                client=client_input(data.pop("client")) if "client" in data else None,
-                consent=consent_input(data.pop("consent", None)),
-                **data)
-            response = self._render(referral.pk, status.HTTP_201_CREATED)
-            return response.status_code, response.data, referral.pk
-
-        http_status, body, referral_id, replayed = idempotency.run(
-            principal.application, key, digest, perform)
+        if "client" in data:
+            data["client"] = client_input(data["client"])
+        data["consent"] = consent_input(data.pop("consent", None))
+        created = services.referral_create_once(
+            principal=principal, idempotency_key=request.headers.get("Idempotency-Key"),
+            request=services.ReferralRequest(**data),
+            render=lambda referral: self._render(referral.pk, status.HTTP_201_CREATED).data)
+        body, referral_id, replayed = created.body, created.referral_id, created.replayed
         if replayed and body is None:
-            # The client was erased since: replay the referral as it is now.
+            # Made through GraphQL, or the client was erased since: render it as it is now.
             body = self._render(referral_id).data
         elif replayed:
             note_read("referral", referral_id)
             note_read("client", (body.get("client") or {}).get("id"))
+        http_status = status.HTTP_201_CREATED
         response = Response(body, status=http_status)
         response["Location"] = f"/api/v1/referrals/{referral_id}/"
         if replayed:

@@ -15,14 +15,15 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.routing import UUID_PATTERN
+from core.routing import UUID_PATTERN
+from core.serializers import DomainChoiceField, RequiredTextField
 from orgs.models import Language
-from orgs.policy import REFERRALS_WRITE, REPORTS_READ
+from core.scopes import REFERRALS_WRITE, REPORTS_READ
 
 from .. import budget as budget_module
 from .. import presentation, selectors, services
 from ..models import Grant, ServiceEvent, ServiceEventKind
-from .renderers import CSVRenderer, PrintableHTMLRenderer
+from core.renderers import CSVRenderer, PrintableHTMLRenderer
 
 
 class CommaListField(serializers.ListField):
@@ -36,24 +37,26 @@ class CommaListField(serializers.ListField):
 
 
 class ServiceNumbersQuerySerializer(serializers.Serializer):
-    dimensions = CommaListField(child=serializers.ChoiceField(choices=selectors.DIMENSIONS),
-                                required=False, default=list, max_length=3,
-                                help_text="Up to three, comma-separated.")
-    period = serializers.ChoiceField(choices=selectors.PERIODS, default="sfy",
-                                     help_text="Granularity of the period dimension.")
-    measures = CommaListField(child=serializers.ChoiceField(choices=selectors.MEASURES),
+    dimensions = CommaListField(child=DomainChoiceField(choices=selectors.DIMENSIONS),
+                                required=False, default=list,
+                                help_text=f"Up to {selectors.MAX_DIMENSIONS}, comma-separated.")
+    period = DomainChoiceField(choices=selectors.PERIODS, default="sfy",
+                               help_text="Granularity of the period dimension.")
+    measures = CommaListField(child=DomainChoiceField(choices=selectors.MEASURES),
                               required=False, default=list,
                               help_text="Default: every measure the dimensions allow.")
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
-    fiscal_year = serializers.CharField(required=False, max_length=20,
+    fiscal_year = serializers.CharField(required=False,
+                                        validators=selectors.FISCAL_YEAR.validators(),
                                         help_text="2017-18 (State, Apr-Mar) or NYC FY2018.")
-    organizations = CommaListField(child=serializers.SlugField(), required=False, default=list,
-                                   max_length=100)
-    districts = CommaListField(child=serializers.IntegerField(min_value=1, max_value=63),
-                               required=False, default=list, max_length=63)
-    service_types = CommaListField(child=serializers.SlugField(), required=False, default=list,
-                                   max_length=50)
+    organizations = CommaListField(child=serializers.CharField(), required=False, default=list,
+                                   validators=selectors.ORGANIZATIONS.validators())
+    districts = CommaListField(
+        child=serializers.IntegerField(validators=selectors.DISTRICT.validators()),
+        required=False, default=list, validators=selectors.DISTRICTS.validators())
+    service_types = CommaListField(child=serializers.CharField(), required=False, default=list,
+                                   validators=selectors.SERVICE_TYPES.validators())
 
     def to_internal_value(self, data):
         # QueryDict: hand lists over for the repeatable parameters.
@@ -113,8 +116,9 @@ class ServiceNumbersView(APIView):
 
 
 class BudgetQuerySerializer(serializers.Serializer):
-    org = serializers.SlugField(help_text="The grantee organisation's slug.")
-    fiscal_year = serializers.CharField(max_length=12, help_text="State fiscal year, e.g. 2017-18.")
+    org = serializers.CharField(help_text="The grantee organisation's slug.")
+    fiscal_year = serializers.CharField(validators=selectors.FISCAL_YEAR.validators(),
+                                        help_text="State fiscal year, e.g. 2017-18.")
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 63},
@@ -196,7 +200,7 @@ class BudgetRequestView(APIView):
 class LanguageCodesField(serializers.ListField):
     """ISO 639 codes in, the related languages' codes out."""
 
-    child = serializers.CharField(max_length=3)
+    child = serializers.CharField()
 
     def to_representation(self, data):
         return [language.code for language in data.all()]
@@ -206,12 +210,15 @@ class ServiceEventSerializer(serializers.ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     service_type = serializers.SlugField(source="service_type.code", default="know-your-rights")
     district = serializers.IntegerField(source="district.number", required=False,
-                                        allow_null=True, min_value=1, max_value=63)
-    languages = LanguageCodesField(required=False, default=list, max_length=20,
+                                        allow_null=True,
+                                        validators=services.DISTRICT.validators())
+    languages = LanguageCodesField(required=False, default=list,
+                                   validators=services.LANGUAGES.validators(),
                                    help_text="ISO 639 codes.")
-    kind = serializers.ChoiceField(choices=ServiceEventKind.choices)
-    attendance = serializers.IntegerField(min_value=0, max_value=1_000_000,
+    kind = DomainChoiceField(choices=ServiceEventKind.choices)
+    attendance = serializers.IntegerField(validators=services.ATTENDANCE.validators(),
                                           help_text="How many attended; no attendee data.")
+    title = RequiredTextField(validators=services.TITLE.validators())
 
     class Meta:
         model = ServiceEvent

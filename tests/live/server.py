@@ -17,7 +17,7 @@ import requests
 BASE_DIR = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
-# Log lines that mean the server failed a request itself (config.errors, schema.views).
+# Log lines that mean the server failed a request itself (core.problems, schema.views).
 SERVER_FAILURE_MARKERS = ("unhandled error on", "database error on", "GraphQL resolver failed",
                           "GraphQL request failed", "Internal Server Error", "Traceback")
 

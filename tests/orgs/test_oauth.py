@@ -266,7 +266,7 @@ def test_authorization_code_with_pkce_end_to_end(web_app, member):
     assert principal.user == user
     assert principal.application.organization.slug == "idc"
     assert principal.scopes == {"orgs:read", "referrals:read"}
-    assert not principal.is_coalition_admin
+    assert not principal.is_admin
 
 
 def test_the_code_can_be_used_only_once(web_app, member):

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from orgs.auth import Principal
+from core.principal import Principal
 from orgs.models import Language, OAuthApplication, Organization, ServiceType
 from referrals import services
 from referrals.models import (

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from django.db import connection
 
-from config.errors import DomainError
+from core.errors import DomainError
 from referrals import services
 from referrals.models import Referral, ReferralEvent
 from tests.conftest import APIClient

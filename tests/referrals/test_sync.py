@@ -26,8 +26,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditRecord
-from config.errors import DomainError
-from orgs.auth import Principal
+from core.errors import DomainError
+from core.principal import Principal
 from orgs.models import Organization
 from referrals import selectors, services
 from referrals.models import Referral
@@ -310,7 +310,7 @@ def test_a_token_this_api_did_not_hand_out_is_400(api, bad):
     assert body["code"] == "invalid_sync_token"
     assert body["errors"][0]["field"] == "since"
     errors = GraphQLFeed(camba).get(since=bad).json()["errors"]
-    assert errors[0]["extensions"] == {"code": "invalid_sync_token", "field": "since"}
+    assert errors[0]["extensions"] == {"code": "invalid_sync_token", "field": "since", "status": 400}
 
 
 def test_a_token_with_a_far_utc_offset_still_works(api):

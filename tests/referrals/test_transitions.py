@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import DomainError
+from core.errors import DomainError
 from referrals import services
 from referrals.models import ReferralEvent, ReferralOutcome
 from referrals.services import OutcomeInput

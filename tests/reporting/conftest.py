@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from orgs.auth import Principal
+from core.principal import Principal
 from orgs.models import Organization
 from orgs.services import coalition_seed
 from referrals.models import Referral

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from config.errors import DomainError
+from core.errors import DomainError
 from reporting import selectors
 from reporting.selectors import ReportSpec
 

@@ -5,7 +5,7 @@ The attack rebuilds, from what a funder or a coalition administrator was
 *published* (cells and totals; null = unknown; a cell that is absent = 0), the
 linear system "every total is the sum of the entries one level below it", and
 solves it exactly with Gaussian elimination over fractions (written here,
-independent of the numpy code under test). No suppressed value may be pinned
+independent of the code under test). No suppressed value may be pinned
 down. Published figures are also checked against an independent count of the
 seeded records, so suppression can neither publish a wrong number nor hide a
 cell by dropping it."""

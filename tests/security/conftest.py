@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import AuditRecord
-from orgs.auth import Principal
+from core.principal import Principal
 from orgs.models import Organization
 from orgs.services import coalition_seed
 from referrals import services

@@ -507,7 +507,7 @@ def test_postgres_refuses_to_delete_a_referral_event(event):
 @pytest.mark.parametrize("channel", ["rest", "graphql"])
 def test_when_the_audit_cannot_be_written_the_data_is_not_sent(camba, two_loops, channel):
     loop = two_loops[0]
-    with mock.patch("audit.context.flush_reads",
+    with mock.patch("audit.middleware.flush_reads",
                     side_effect=DatabaseError("audit table unavailable")):
         if channel == "rest":
             response = camba.get(f"{REFERRALS}{loop.id}/")

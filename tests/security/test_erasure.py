@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from orgs.auth import Principal
+from core.principal import Principal
 from orgs.models import ServiceType
 from referrals import services
 from referrals.models import (

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import RequestFactory, override_settings
 
 from audit.models import AuditRecord
-from config.throttling import ApplicationRateThrottle
+from core.throttling import ApplicationRateThrottle
 from orgs.models import Organization, ServiceType
 from referrals.models import Client, Referral, ReferralNote
 from schema.views import CoalitionGraphQLView, validation_rules

@@ -142,7 +142,7 @@ def test_rotation_re_encrypts_under_the_new_key(office, recorded, keys):
 
     call_command("rotate_field_keys", "--batch-size", "2", stdout=out)
 
-    assert "Re-encrypted 2 client(s)" in out.getvalue()
+    assert "Re-encrypted 2 clients" in out.getvalue()
     after = raw_identifiers(recorded)
     assert after != before
     for stored in after:
@@ -233,7 +233,7 @@ def test_rotation_re_encrypts_webhook_secrets(office, keys, settings):
     keys(new_key, old_key)
     out = StringIO()
     call_command("rotate_field_keys", stdout=out)
-    assert "Re-encrypted 1 webhook secret(s)" in out.getvalue()
+    assert "Re-encrypted 1 webhook subscription " in out.getvalue()
     keys(new_key)  # the old key dropped: the secret still reads, and is ciphertext
     assert WebhookSubscription.objects.get().secret == secret
     with connection.cursor() as cursor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orgs.policy import WEBHOOKS_MANAGE
+from core.scopes import WEBHOOKS_MANAGE
 from tests.conftest import CASEWORK_SCOPES, APIClient
 from tests.referrals.conftest import fast_secret_hashing, seeded_coalition  # noqa: F401
 from tests.webhook_receiver import Receiver

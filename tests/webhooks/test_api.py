@@ -101,19 +101,21 @@ def test_rest_refuses_unsafe_urls_outside_debug(coalition, hook_api, settings, u
     assert not WebhookSubscription.objects.exists()
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({"url": "https://x.example.org", "events": []}, "events"),
-    ({"url": "https://x.example.org", "events": ["referral.exploded"]}, "events"),
-    ({"url": "https://x.example.org", "events": ["webhook.ping"]}, "events"),
-    ({"events": ["referral.created"]}, "url"),
-    ({"url": ["https://x"], "events": ["referral.created"]}, "url"),
+@pytest.mark.parametrize("payload,code,field", [
+    ({"url": "https://x.example.org", "events": []}, "required", "events"),
+    ({"url": "https://x.example.org", "events": ["referral.exploded"]}, "unknown_event_type",
+     "events"),
+    ({"url": "https://x.example.org", "events": ["webhook.ping"]}, "unknown_event_type",
+     "events"),
+    ({"events": ["referral.created"]}, "validation_error", "url"),
+    ({"url": ["https://x"], "events": ["referral.created"]}, "validation_error", "url"),
 ])
-def test_rest_rejects_bad_input_with_a_problem(coalition, hook_api, payload, field):
+def test_rest_rejects_bad_input_with_a_problem(coalition, hook_api, payload, code, field):
     response = hook_api(RECEIVER).post("/api/v1/webhooks/", payload)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert body["code"] == "validation_error"
+    assert body["code"] == code
     assert field in {error.get("field") for error in body["errors"]}, body
     assert not WebhookSubscription.objects.exists()
 

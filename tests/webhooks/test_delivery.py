@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from config.errors import DomainError
+from core.errors import DomainError
 from referrals import services as referral_services
 from referrals.models import Status
 from tests.referrals.factories import RECEIVER, SENDER, advance, make_referral, principal_for

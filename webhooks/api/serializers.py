@@ -4,6 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import DomainChoiceField
+
 from ..models import (
     SUBSCRIBABLE_EVENTS,
     DeliveryState,
@@ -12,8 +14,8 @@ from ..models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from .. import services as rules
 from ..services import SECRET_OVERLAP
-from ..transport import MAX_URL_LENGTH
 
 EVENTS_HELP = "Event types to deliver: " + ", ".join(SUBSCRIBABLE_EVENTS) + "."
 
@@ -51,13 +53,12 @@ class WebhookSubscriptionWithSecretSerializer(WebhookSubscriptionSerializer):
 
 
 class WebhookSubscriptionInputSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=MAX_URL_LENGTH,
+    url = serializers.CharField(allow_blank=True, validators=rules.URL.validators(),
                                 help_text="https URL on a public host; we POST events to it.")
-    events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
-                                   min_length=1, max_length=len(SUBSCRIBABLE_EVENTS),
-                                   help_text=EVENTS_HELP)
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                        default="")
+    events = serializers.ListField(child=DomainChoiceField(choices=SUBSCRIBABLE_EVENTS),
+                                   validators=rules.EVENTS.validators(), help_text=EVENTS_HELP)
+    description = serializers.CharField(required=False, allow_blank=True, default="",
+                                        validators=rules.DESCRIPTION.validators())
     active = serializers.BooleanField(required=False, default=True)
 
 

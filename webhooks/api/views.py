@@ -7,10 +7,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.errors import NotFound
-from config.pagination import CursorPagination
-from config.routing import UUID_PATTERN
-from orgs.policy import WEBHOOKS_MANAGE
+from core.errors import NotFound
+from core.pagination import CursorPagination
+from core.routing import UUID_PATTERN
+from core.scopes import WEBHOOKS_MANAGE
 
 from .. import selectors, services
 from ..filtersets import WebhookDeliveryFilterSet, WebhookSubscriptionFilterSet

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import referrals.fields
+import core.fields
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -27,8 +27,8 @@ class Migration(migrations.Migration):
                 ('events', models.JSONField(default=list, help_text='Event types delivered here.')),
                 ('description', models.CharField(blank=True, max_length=200)),
                 ('active', models.BooleanField(default=True)),
-                ('secret', referrals.fields.EncryptedCharField(max_length=100)),
-                ('previous_secret', referrals.fields.EncryptedCharField(blank=True, max_length=100, null=True)),
+                ('secret', core.fields.EncryptedCharField(max_length=100)),
+                ('previous_secret', core.fields.EncryptedCharField(blank=True, max_length=100, null=True)),
                 ('previous_secret_expires_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),

@@ -20,6 +20,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .errors import DomainError
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -35,33 +37,6 @@ _DEFAULT_CODES = {
     exceptions.Throttled: "rate_limited",
     exceptions.NotFound: "not_found",
 }
-
-
-class DomainError(Exception):
-    """An expected failure of a service function, with a stable code.
-
-    REST answers it as problem+json with ``status``; GraphQL as an error whose
-    ``extensions.code`` is ``code``. Services raise it; views never build errors.
-    """
-
-    status = 400
-
-    def __init__(self, code: str, detail: str, *, status: int | None = None,
-                 field: str | None = None, headers: dict | None = None):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.field = field
-        self.headers = headers or {}
-        if status is not None:
-            self.status = status
-
-
-class NotFound(DomainError):
-    status = 404
-
-    def __init__(self, detail: str = "Not found.", code: str = "not_found"):
-        super().__init__(code, detail)
 
 
 def problem(status_code: int, code: str, detail: str, *, title: str | None = None,
@@ -128,8 +103,9 @@ def problem_exception_handler(exc, context):
     request = context.get("request")
     instance = request.path if request is not None else None
     if isinstance(exc, DomainError):
-        extra = {"errors": [{"field": exc.field, "code": exc.code, "detail": exc.detail}]} \
-            if exc.field else {}
+        extra = dict(exc.extensions)
+        if exc.field:
+            extra["errors"] = [{"field": exc.field, "code": exc.code, "detail": exc.detail}]
         response = Response(problem(exc.status, exc.code, exc.detail, instance=instance, **extra),
                             status=exc.status, headers=exc.headers,
                             content_type=PROBLEM_CONTENT_TYPE)

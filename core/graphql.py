@@ -2,12 +2,15 @@
 
 from graphql import GraphQLError
 
+from .errors import status_of
+
 
 class CoalitionError(GraphQLError):
     """An expected failure, reported with ``extensions.code``."""
 
     def __init__(self, message: str, code: str, **extensions):
-        super().__init__(message, extensions={"code": code, **extensions})
+        super().__init__(message, extensions={"code": code, "status": status_of(code),
+                                              **extensions})
 
 
 def enum_value(member):

@@ -3,7 +3,7 @@ shared egress addresses, and one misbehaving client must not starve others)."""
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from orgs.auth import Principal
+from core.principal import Principal
 
 
 class ApplicationRateThrottle(SimpleRateThrottle):

@@ -7,9 +7,9 @@ from graphene_django.filter import DjangoFilterConnectionField
 from audit.filtersets import AuditRecordFilterSet
 from audit.models import AuditRecord
 from audit.selectors import audit_records
-from orgs.policy import ADMIN
+from core.scopes import ADMIN
 
-from .errors import require_scopes
+from core.graphql import require_scopes
 
 
 class AuditRecordType(DjangoObjectType):

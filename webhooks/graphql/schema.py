@@ -9,7 +9,7 @@ import graphene
 from graphene_django import DjangoObjectType
 from graphene_django.filter import DjangoFilterConnectionField
 
-from orgs.policy import WEBHOOKS_MANAGE
+from core.scopes import WEBHOOKS_MANAGE
 from webhooks import selectors, services
 from webhooks.filtersets import WebhookDeliveryFilterSet, WebhookSubscriptionFilterSet
 from webhooks.models import (
@@ -20,7 +20,7 @@ from webhooks.models import (
     WebhookSubscription,
 )
 
-from .errors import enum_value, require_scopes
+from core.graphql import enum_value, require_scopes
 
 WebhookEventTypeEnum = graphene.Enum.from_enum(EventType, name="WebhookEventType",
                                                description="What happened")
@@ -108,9 +108,10 @@ class WebhooksQuery(graphene.ObjectType):
 
 
 class WebhookSubscriptionInput(graphene.InputObjectType):
-    url = graphene.String(required=True, description="https URL on a public host.")
+    url = graphene.String(required=True, description="https URL on a public host. "
+                                                     + services.URL.describe())
     events = graphene.List(graphene.NonNull(WebhookEventTypeEnum), required=True)
-    description = graphene.String()
+    description = graphene.String(description=services.DESCRIPTION.describe())
     active = graphene.Boolean()
 
 

@@ -8,10 +8,10 @@ from graphene_django.filter import DjangoFilterConnectionField
 
 from orgs.filtersets import OrganizationFilterSet
 from orgs.models import Organization, OrganizationKind, ServiceType
-from orgs.policy import ORGS_READ
+from core.scopes import ORGS_READ
 from orgs.selectors import organization_list, service_type_list
 
-from .errors import CoalitionError, require_scopes
+from core.graphql import CoalitionError, require_scopes
 
 OrganizationKindEnum = graphene.Enum.from_enum(OrganizationKind, description="Kind of organisation")
 

@@ -7,14 +7,14 @@ import graphene
 from django.db.models import Prefetch
 from graphene_django import DjangoObjectType
 
-from config.errors import DomainError
+from core.errors import DomainError
 from orgs.models import Language
-from orgs.policy import REFERRALS_WRITE, REPORTS_READ
+from core.scopes import REFERRALS_WRITE, REPORTS_READ
 from reporting import budget as budget_module
-from reporting import selectors, services
+from reporting import presentation, selectors, services
 from reporting.models import Grant, ServiceEvent, ServiceEventKind
 
-from .errors import enum_value, require_scopes
+from core.graphql import enum_value, require_scopes
 
 ReportDimension = graphene.Enum("ReportDimension", [(d.upper(), d) for d in selectors.DIMENSIONS])
 ReportPeriod = graphene.Enum("ReportPeriod", [(p.upper(), p) for p in selectors.PERIODS])
@@ -59,11 +59,12 @@ class ServiceNumbers(graphene.ObjectType):
     totals = graphene.List(graphene.NonNull(ReportEntry), required=True)
 
 
-def _entries(report, entries):
+def _entries(entries: list[dict], measures) -> list[ReportEntry]:
+    """ReportEntry objects from presentation.report_as_dict's rows or totals."""
     return [ReportEntry(
         dimensions=[DimensionValue(name=n, value=None if v is None else str(v))
-                    for n, v in zip(report.spec.dimensions, e.key)],
-        values=_measure_values(e.values, report.measures, e.suppressed)) for e in entries]
+                    for n, v in e["dimensions"].items()],
+        values=_measure_values(e["values"], measures, set(e["suppressed"]))) for e in entries]
 
 
 class GrantLine(graphene.ObjectType):
@@ -180,38 +181,25 @@ class ReportingQuery(graphene.ObjectType):
             date_from=date_from, date_to=date_to, fiscal_year=fiscal_year,
             organizations=tuple(organizations or ()), districts=tuple(districts or ()),
             service_types=tuple(service_types or ()))
-        report = selectors.service_numbers(principal, spec)
-        return ServiceNumbers(
-            dimensions=list(spec.dimensions),
-            period=spec.period if "period" in spec.dimensions else None,
-            measures=list(report.measures), scope=report.scope, date_from=report.date_from,
-            date_to=report.date_to, suppression_applied=report.suppressed,
-            rows=_entries(report, report.cells), totals=_entries(report, report.totals))
+        data = presentation.report_as_dict(selectors.service_numbers(principal, spec))
+        return ServiceNumbers(**{**data, "rows": _entries(data["rows"], data["measures"]),
+                                 "totals": _entries(data["totals"], data["measures"])})
 
     def resolve_budget_request(root, info, org, fiscal_year):
         principal = require_scopes(info, REPORTS_READ)
         budget = budget_module.budget_request(principal, organization=org,
                                               fiscal_year=fiscal_year)
-        measures = budget.measures
-        return BudgetRequest(
-            organization=budget.organization.slug,
-            organization_name=budget.organization.name, fiscal_year=budget.fiscal_year,
-            previous_fiscal_year=budget.previous_fiscal_year,
-            suppression_applied=budget.suppressed, measures=list(measures),
-            grants=[GrantLine(funder=g.funder.slug, funder_name=g.funder.name,
-                              amount=g.amount,
-                              service_types=sorted(s.code for s in g.service_types.all()),
-                              description=g.description) for g in budget.grants],
-            grant_total=budget.grant_total,
-            cost_per_client_served=budget.cost_per_client_served,
-            previous_grant_total=budget.previous_grant_total,
-            previous_cost_per_client_served=budget.previous_cost_per_client_served,
-            lines=[BudgetLine(
-                service_type=line.service_type,
-                district=None if line.district is None else str(line.district),
-                current=_measure_values(line.current, measures),
-                previous=_measure_values(line.previous, measures),
-                change=_measure_values(line.change, measures)) for line in budget.lines])
+        data = presentation.budget_as_dict(budget)
+        measures = data["measures"]
+        return BudgetRequest(**{
+            **data,
+            "grants": [GrantLine(**grant) for grant in data["grants"]],
+            "lines": [BudgetLine(
+                service_type=line["service_type"],
+                district=None if line["district"] is None else str(line["district"]),
+                current=_measure_values(line["current"], measures),
+                previous=_measure_values(line["previous"], measures),
+                change=_measure_values(line["change"], measures)) for line in data["lines"]]})
 
     def resolve_service_events(root, info):
         return list(service_event_queryset(require_scopes(info, REPORTS_READ)))
@@ -224,12 +212,13 @@ class ReportingQuery(graphene.ObjectType):
 
 class ServiceEventInputType(graphene.InputObjectType):
     kind = ServiceEventKindEnum()
-    title = graphene.String()
+    title = graphene.String(description=services.TITLE.describe())
     date = graphene.Date()
-    attendance = graphene.Int()
+    attendance = graphene.Int(description="How many attended. " + services.ATTENDANCE.describe())
     service_type = graphene.String(description="Default: know-your-rights.")
-    district = graphene.Int()
-    languages = graphene.List(graphene.NonNull(graphene.String))
+    district = graphene.Int(description=services.DISTRICT.describe())
+    languages = graphene.List(graphene.NonNull(graphene.String),
+                              description="ISO 639 codes. " + services.LANGUAGES.describe())
 
     class Meta:
         name = "ServiceEventInput"
@@ -254,8 +243,7 @@ class CreateServiceEvent(graphene.Mutation):
         values = _event_values(input)
         missing = [n for n in ("kind", "title", "date", "attendance") if values.get(n) is None]
         if missing:
-            raise DomainError("validation_error", f"Missing: {', '.join(missing)}.",
-                              field=missing[0])
+            raise DomainError("required", f"Missing: {', '.join(missing)}.", field=missing[0])
         values.setdefault("service_type", "know-your-rights")
         event = services.service_event_create(principal=principal,
                                               data=services.ServiceEventInput(**values))

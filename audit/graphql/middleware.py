@@ -2,7 +2,7 @@
 
 from referrals.models import Client, Consent, Referral, ReferralEvent, ReferralNote
 
-from . import context
+from core import context
 
 
 class AuditReadsMiddleware:

@@ -9,9 +9,10 @@ from graphene_django import DjangoObjectType
 from graphene_django.filter import DjangoFilterConnectionField
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
-from config.errors import NotFound
-from orgs.policy import REFERRALS_READ, REFERRALS_WRITE
-from referrals import idempotency, selectors, services
+from core.errors import NotFound
+from core.scopes import REFERRALS_READ, REFERRALS_WRITE
+from referrals import selectors, services
+from referrals import rules
 from referrals.filtersets import ClientFilterSet, ReferralFilterSet
 from referrals.models import (
     Client,
@@ -31,8 +32,8 @@ from referrals.models import (
 from referrals.presentation import contact_details_visible
 from referrals.services import ClientInput, ConsentInput, OutcomeInput
 
-from .errors import CoalitionError, enum_value, require_scopes
-from .orgs import OrganizationNode, ServiceTypeNode
+from core.graphql import CoalitionError, enum_value, require_scopes
+from orgs.graphql.schema import OrganizationNode, ServiceTypeNode
 
 StatusEnum = graphene.Enum.from_enum(Status, name="ReferralStatus",
                                      description="Referral status")
@@ -385,12 +386,15 @@ class ConsentInputType(graphene.InputObjectType):
 
 
 class ClientInputType(graphene.InputObjectType):
-    given_name = graphene.String(required=True)
-    family_name = graphene.String(required=True)
+    given_name = graphene.String(required=True, description=rules.GIVEN_NAME.describe())
+    family_name = graphene.String(required=True, description=rules.FAMILY_NAME.describe())
     date_of_birth = graphene.Date()
-    phone = graphene.String()
-    email = graphene.String()
-    preferred_languages = graphene.List(graphene.NonNull(graphene.String))
+    phone = graphene.String(description=rules.PHONE.describe())
+    email = graphene.String(description=rules.EMAIL.describe())
+    preferred_languages = graphene.List(
+        graphene.NonNull(graphene.String),
+        description="ISO 639 codes, the primary language first. "
+                    + rules.PREFERRED_LANGUAGES.describe())
     contact_preference = ContactPreferenceEnum()
     a_number = graphene.String(description="Optional A-Number, 8 or 9 digits.")
 
@@ -400,7 +404,7 @@ class ClientInputType(graphene.InputObjectType):
 
 class OutcomeInputType(graphene.InputObjectType):
     code = OutcomeCodeEnum(required=True)
-    note = graphene.String()
+    note = graphene.String(description=rules.OUTCOME_NOTE.describe())
 
     class Meta:
         name = "OutcomeInput"
@@ -432,8 +436,9 @@ class CreateReferralInput(graphene.InputObjectType):
     priority = PriorityEnum()
     needed_by = graphene.Date()
     intake_channel = IntakeChannelEnum(required=True)
-    district = graphene.Int(description="The client's senate district; default: the sender's.")
-    summary = graphene.String()
+    district = graphene.Int(description="The client's senate district; default: the sender's. "
+                                        + rules.DISTRICT.describe())
+    summary = graphene.String(description=rules.SUMMARY.describe())
 
 
 class CreateReferral(graphene.Mutation):
@@ -450,23 +455,17 @@ class CreateReferral(graphene.Mutation):
     @staticmethod
     def mutate(root, info, input, idempotency_key):
         principal = require_scopes(info, REFERRALS_WRITE)
-        key = idempotency.parse_key(idempotency_key)
         data = {k: v for k, v in input.items() if v is not None}
-        digest = idempotency.fingerprint("graphql:createReferral", data)
-
-        def perform():
-            kwargs = dict(data)
-            for name in ("priority", "intake_channel"):
-                if name in kwargs:
-                    kwargs[name] = enum_value(kwargs[name])
-            kwargs["consent"] = _consent(kwargs.pop("consent", None))
-            if "client" in kwargs:
-                kwargs["client"] = _client(kwargs["client"])
-            referral = services.referral_create(principal=principal, **kwargs)
-            return 201, None, referral.pk
-
-        _, _, referral_id, replayed = idempotency.run(principal.application, key, digest,
-                                                      perform)
+        for name in ("priority", "intake_channel"):
+            if name in data:
+                data[name] = enum_value(data[name])
+        data["consent"] = _consent(data.pop("consent", None))
+        if "client" in data:
+            data["client"] = _client(data["client"])
+        created = services.referral_create_once(
+            principal=principal, idempotency_key=idempotency_key,
+            request=services.ReferralRequest(**data))
+        referral_id, replayed = created.referral_id, created.replayed
         return CreateReferral(referral=_reload(info, referral_id), replayed=replayed)
 
 
@@ -477,8 +476,11 @@ class TransitionReferral(graphene.Mutation):
         id = graphene.UUID(required=True)
         expected_version = graphene.Int(required=True)
         to = StatusEnum(required=True)
-        reason = graphene.String()
-        outcomes = graphene.List(graphene.NonNull(OutcomeInputType))
+        reason = graphene.String(description="Required for rejected, cancelled, on-hold, "
+                                             "failed. " + rules.REASON.describe())
+        outcomes = graphene.List(graphene.NonNull(OutcomeInputType),
+                                 description="Required (one or more) when completing. "
+                                             + rules.OUTCOMES.describe())
 
     referral = graphene.Field(ReferralType, required=True)
 
@@ -501,8 +503,8 @@ class ForwardReferral(graphene.Mutation):
         expected_version = graphene.Int(required=True)
         receiving_org = graphene.String(required=True)
         service_type = graphene.String()
-        reason = graphene.String()
-        summary = graphene.String()
+        reason = graphene.String(description=rules.REASON.describe())
+        summary = graphene.String(description=rules.SUMMARY.describe())
         priority = PriorityEnum()
         needed_by = graphene.Date()
         consent = ConsentInputType()
@@ -525,7 +527,7 @@ class ForwardReferral(graphene.Mutation):
 class AddReferralNote(graphene.Mutation):
     class Arguments:
         id = graphene.UUID(required=True)
-        text = graphene.String(required=True)
+        text = graphene.String(required=True, description=rules.NOTE_TEXT.describe())
 
     note = graphene.Field(NoteType, required=True)
 
