@@ -52,6 +52,8 @@ demo: $(VENV)/.installed
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
+	@echo "==> checking the layering (import-linter: .importlinter)"
+	$(BIN)/lint-imports --no-cache
 	@$(MAKE) --no-print-directory test-postgres
 	@$(MAKE) --no-print-directory test-sqlite
 
@@ -72,10 +74,12 @@ test-sqlite: $(VENV)/.installed-dev
 	@echo "==> test suite on SQLite"
 	DATABASE_URL="sqlite:///$(CURDIR)/var/test.sqlite3" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider
 
-# Regenerate the committed GraphQL SDL and OpenAPI document after an API change.
+# Regenerate the committed GraphQL SDL, OpenAPI document and docs/errors.md after an
+# API change.
 schema: $(VENV)/.installed
 	$(BIN)/python manage.py graphql_schema --schema schema.schema.schema --out schema/schema.graphql
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema/openapi.yaml
+	$(BIN)/python manage.py errors_doc
 
 # Regenerate the pinned requirements.txt and requirements-dev.txt from the .in files
 # (pip-compile keeps the current pins unless an .in file needs another version).

@@ -3,6 +3,7 @@
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from core.errors import CODES, status_of
 from core.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -19,7 +20,10 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
-    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    code = serializers.ChoiceField(choices=[(code, CODES[code].description)
+                                            for code in sorted(CODES)],
+                                   help_text="Stable machine-readable error code; "
+                                             "docs/errors.md says what each means.")
     instance = serializers.CharField(required=False, help_text="The request path.")
     errors = FieldErrorSerializer(many=True, required=False,
                                   help_text="Field errors, on validation failures.")
@@ -31,7 +35,7 @@ class ProblemSerializer(serializers.Serializer):
 ERROR_DESCRIPTIONS = {
     "400": "Invalid request (problem+json with field errors).",
     "401": "No bearer token, or an invalid, expired or revoked one.",
-    "403": "The token lacks the scope this operation needs.",
+    "403": "Not allowed: the token lacks a scope, or the caller's role forbids it.",
     "404": "No such resource, or not visible to your organisation.",
     "409": "Conflict with the current state.",
     "412": "If-Match does not match the current version.",
@@ -47,42 +51,57 @@ ERROR_DESCRIPTIONS = {
 LIST_NOT_FOUND = "No such page, or a cursor this API did not hand out."
 
 
-class CoalitionAutoSchema(AutoSchema):
-    """Adds the problem+json responses an operation can return.
+# Codes every operation of a kind may answer; views add their own operation's codes
+# (``problem_codes``, and per action ``problem_codes_by_action``). The status of each
+# comes from the registry, core.errors.CODES.
+EVERY_OPERATION = ("not_authenticated", "invalid_token", "no_membership",
+                   "organization_inactive", "insufficient_scope", "rate_limited",
+                   "service_unavailable")
+WITH_A_BODY = ("validation_error", "malformed_request", "payload_too_large",
+               "unsupported_media_type")
+READING = ("validation_error",)
 
-    Views may list extra statuses in ``problem_statuses`` (e.g. 409, 412, 428), and
-    per action in ``problem_statuses_by_action``.
-    """
+
+class CoalitionAutoSchema(AutoSchema):
+    """Adds the problem+json responses an operation can return, one per status, each
+    naming its codes (in the description and in ``x-problem-codes``)."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
         problem = self.resolve_serializer(ProblemSerializer, "response").ref
-        for status in self._problem_statuses():
+        by_status: dict[str, list[str]] = {}
+        for code in self.problem_codes():
+            by_status.setdefault(str(status_of(code)), []).append(code)
+        for status, codes in sorted(by_status.items()):
             description = ERROR_DESCRIPTIONS[status]
             if status == "404" and self._is_paginated_list():
                 description = LIST_NOT_FOUND
+            listed = ", ".join(f"`{code}`" for code in codes)
             responses.setdefault(status, {
                 "content": {PROBLEM_CONTENT_TYPE: {"schema": problem}},
-                "description": description,
+                "description": f"{description} Codes: {listed}.",
+                "x-problem-codes": codes,
             })
         return responses
 
     def _is_paginated_list(self) -> bool:
         return self.method == "GET" and self._is_list_view() and bool(self._get_paginator())
 
-    def _problem_statuses(self) -> list[str]:
-        statuses = {"401", "403", "429", "503"}
-        if "{" in self.path:
-            statuses.add("404")
-        if self._is_paginated_list():
-            statuses.add("404")
+    def problem_codes(self) -> list[str]:
+        codes = set(EVERY_OPERATION)
+        if "{" in self.path or self._is_paginated_list():
+            codes.add("not_found")
         if self.method in ("POST", "PUT", "PATCH"):
-            statuses.update({"400", "413", "415"})
+            codes.update(WITH_A_BODY)
         if self.method == "GET":
-            statuses.add("400")  # malformed filters
-        statuses.update(str(s) for s in getattr(self.view, "problem_statuses", ()))
-        by_action = getattr(self.view, "problem_statuses_by_action", {})
-        statuses.update(str(s) for s in by_action.get(getattr(self.view, "action", None), ()))
-        return sorted(statuses)
+            codes.update(READING)
+        codes.update(getattr(self.view, "problem_codes", ()))
+        by_action = getattr(self.view, "problem_codes_by_action", {})
+        codes.update(by_action.get(getattr(self.view, "action", None), ()))
+        unknown = codes - CODES.keys()
+        if unknown:
+            raise ValueError(f"{self.view.__class__.__name__} lists unregistered codes: "
+                             f"{sorted(unknown)}")
+        return sorted(codes)

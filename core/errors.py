@@ -142,3 +142,33 @@ class DomainError(Exception):
 class NotFound(DomainError):
     def __init__(self, detail: str = "Not found.", code: str = "not_found"):
         super().__init__(code, detail)
+
+
+def errors_markdown() -> str:
+    """docs/errors.md, generated from CODES (``make schema`` writes it)."""
+    lines = [
+        "# Error codes",
+        "",
+        "Generated from `core/errors.py` by `make schema`; do not edit by hand.",
+        "",
+        "Every refusal carries one stable code from this table, the same in both channels:",
+        "",
+        "- **REST** answers `application/problem+json` (RFC 9457) with `status`, `code`,",
+        "  `detail` and, when one part of the input is at fault, `errors[0].field`.",
+        "- **GraphQL** answers HTTP 200 with an error whose `extensions` hold `code`,",
+        "  `status` (the HTTP status REST gives the same refusal) and `field`.",
+        "",
+        "Field names are the domain's, in snake_case, dotted into nested inputs",
+        "(`client.given_name`, `outcomes[0].note`) in both channels. Some codes carry more",
+        "members: `too_long` has `max_length`, `too_many_items` `max_items`, `out_of_range`",
+        "and `unknown_district` `minimum` and `maximum`, `version_mismatch`",
+        "`current_version`. The OpenAPI document lists, per operation and status, the",
+        "codes it may answer (`x-problem-codes`).",
+        "",
+        "| code | status | meaning |",
+        "| --- | ---: | --- |",
+    ]
+    for entry in CODES.values():
+        headers = "".join(f" Sends `{name}: {value}`." for name, value in entry.headers)
+        lines.append(f"| `{entry.code}` | {entry.status} | {entry.description}{headers} |")
+    return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from graphql import GraphQLError
 
 from .errors import status_of
+from .scopes import missing_scopes_message
 
 
 class CoalitionError(GraphQLError):
@@ -23,6 +24,6 @@ def require_scopes(info, *scopes: str):
     principal = info.context.principal
     if not principal.has_scopes(*scopes):
         raise CoalitionError(
-            f"This field needs the scope(s): {' '.join(scopes)}.", code="insufficient_scope"
+            missing_scopes_message(scopes), code="insufficient_scope"
         )
     return principal

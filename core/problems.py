@@ -20,7 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import DomainError
+from .errors import CODES, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ _DEFAULT_CODES = {
     exceptions.Throttled: "rate_limited",
     exceptions.NotFound: "not_found",
 }
+
+_BY_STATUS = {401: "invalid_token", 403: "permission_denied", 404: "not_found",
+              405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
+              415: "unsupported_media_type", 429: "rate_limited", 503: "service_unavailable"}
 
 
 def problem(status_code: int, code: str, detail: str, *, title: str | None = None,
@@ -118,8 +122,10 @@ def problem_exception_handler(exc, context):
         errors = _flatten_validation(exc.detail)
         codes = {e["code"] for e in errors}
         code = "validation_error"
-        # A single domain error keeps its own code (e.g. receiver_not_accepting).
-        if len(errors) == 1 and errors[0]["field"] is None and codes - {"invalid"}:
+        # A single registered code keeps its name; DRF's own (e.g. "null" for a JSON
+        # body of null) stay inside errors[], under validation_error.
+        if (len(errors) == 1 and errors[0]["field"] is None and codes - {"invalid"}
+                and errors[0]["code"] in CODES):
             code = errors[0]["code"]
         detail = errors[0]["detail"] if len(errors) == 1 else "The request has invalid fields."
         body = problem(response.status_code, code, detail, instance=instance, errors=errors)
@@ -145,9 +151,11 @@ def _code_for(exc: exceptions.APIException) -> str:
         if type(exc) is exc_class:
             return code
     codes = exc.get_codes()
-    if isinstance(codes, str):
+    if isinstance(codes, str) and codes in CODES:
         return codes
-    return "error"
+    # Only registered codes reach a caller: DRF's own (e.g. authentication_failed)
+    # are answered by their status's general code.
+    return _BY_STATUS.get(exc.status_code, "validation_error")
 
 
 def _is_api_path(path: str) -> bool:

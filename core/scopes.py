@@ -10,3 +10,8 @@ ADMIN = "admin"
 
 ALL_SCOPES = frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ,
                         WEBHOOKS_MANAGE, ADMIN})
+
+
+def missing_scopes_message(scopes) -> str:
+    """What both channels say to a token without the scopes an operation needs."""
+    return f"This operation needs the scope(s): {' '.join(scopes)}."

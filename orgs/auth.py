@@ -13,6 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
 from core.principal import Principal
+from core.scopes import missing_scopes_message
 
 from .oauth import grantable_scopes
 
@@ -120,7 +121,7 @@ class HasScopes(BasePermission):
         if required is None:
             return False
         if not principal.has_scopes(*required):
-            exc = InsufficientScope(f"This operation needs the scope(s): {' '.join(required)}.")
+            exc = InsufficientScope(missing_scopes_message(required))
             exc.www_authenticate = (f'Bearer realm="coalition", error="insufficient_scope", '
                                     f'scope="{" ".join(required)}"')
             raise exc

@@ -15,17 +15,8 @@ from django.test import Client, RequestFactory, override_settings
 
 from core.problems import APIErrorMiddleware
 from tests.conftest import APIClient
+from tests.assertions import assert_problem
 
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = json.loads(response.content)
-    assert {"type", "title", "status", "detail", "code"} <= body.keys()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 @pytest.fixture
@@ -236,3 +227,71 @@ def test_a_resolver_bug_is_shown_in_debug(token, settings):
     error = graphql_error(response)
     assert error["extensions"]["code"] == "internal_error"
     assert "kaboom" in error["message"]
+
+
+# --- the one registry ---------------------------------------------------------------
+
+SOURCE_PACKAGES = ("core", "orgs", "referrals", "reporting", "audit", "webhooks", "schema",
+                   "config")
+RAISERS = {"DomainError", "CoalitionError", "NotFound", "problem_response", "problem"}
+
+
+def codes_in_source() -> dict[str, str]:
+    """Every code literal given to an error constructor in the code base, and where."""
+    import ast
+    from pathlib import Path
+
+    from django.conf import settings
+
+    found = {}
+    for package in SOURCE_PACKAGES:
+        for path in (Path(settings.BASE_DIR) / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", getattr(node.func, "attr", None))
+                if name not in RAISERS:
+                    continue
+                literals = [kw.value for kw in node.keywords if kw.arg == "code"]
+                if name == "DomainError" and node.args:
+                    literals.append(node.args[0])
+                if name in ("problem_response", "problem") and len(node.args) > 1:
+                    literals.append(node.args[1])
+                for literal in literals:
+                    if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                        found[literal.value] = f"{path.relative_to(settings.BASE_DIR)}:{node.lineno}"
+    return found
+
+
+def test_every_code_the_code_base_raises_is_registered():
+    from core.errors import CODES
+
+    used = codes_in_source()
+
+    assert len(used) > 40  # the scan sees the services' codes
+    assert {code: where for code, where in used.items() if code not in CODES} == {}
+
+
+def test_docs_errors_md_is_generated_from_the_registry():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from core.errors import CODES, errors_markdown
+
+    committed = (Path(settings.BASE_DIR) / "docs" / "errors.md").read_text()
+
+    assert committed == errors_markdown(), "run `make schema` to regenerate docs/errors.md"
+    for code, entry in CODES.items():
+        assert f"| `{code}` | {entry.status} |" in committed
+
+
+def test_a_json_null_body_is_validation_error_with_a_registered_code(token):
+    response = APIClient(token).generic(
+        "POST", "/api/v1/clients/", "null", content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"})
+
+    body = assert_problem(response, 400, "validation_error")
+    assert body["errors"][0]["code"] == "null"  # DRF's own reason, inside errors[]

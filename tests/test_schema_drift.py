@@ -55,6 +55,25 @@ def openapi(db):
     return response.json()
 
 
+def test_the_document_is_valid_openapi_3(openapi):
+    from openapi_spec_validator import validate
+
+    validate(openapi)  # raises on any violation of the OpenAPI 3.0 specification
+
+
+def test_every_problem_code_in_the_document_is_registered(openapi):
+    from core.errors import CODES
+
+    listed = {code for path in openapi["paths"].values() for operation in path.values()
+              if isinstance(operation, dict)
+              for response in operation.get("responses", {}).values()
+              for code in response.get("x-problem-codes", ())}
+    assert "version_mismatch" in listed and listed <= CODES.keys()
+    code = openapi["components"]["schemas"]["Problem"]["properties"]["code"]
+    enum = openapi["components"]["schemas"][code["allOf"][0]["$ref"].rsplit("/", 1)[-1]]
+    assert set(enum["enum"]) == set(CODES)
+
+
 def test_the_schema_describes_oauth2_with_both_flows(openapi):
     scheme = openapi["components"]["securitySchemes"]["oauth2"]
 

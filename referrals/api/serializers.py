@@ -220,7 +220,7 @@ class ClientInputSerializer(serializers.Serializer):
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     phone = serializers.CharField(required=False, allow_blank=True, default="",
                                   validators=rules.PHONE.validators())
-    email = serializers.CharField(required=False, allow_blank=True, default="",
+    email = serializers.CharField(required=False, allow_blank=True,
                                   validators=[DocumentedEmail(), *rules.EMAIL.validators()])
     preferred_languages = serializers.ListField(
         child=serializers.CharField(validators=rules.LANGUAGE_CODE.validators()),
@@ -228,7 +228,7 @@ class ClientInputSerializer(serializers.Serializer):
         help_text="ISO 639 codes, the primary language first.")
     contact_preference = serializers.ChoiceField(choices=ContactPreference.choices,
                                                  default=ContactPreference.PHONE)
-    a_number = serializers.CharField(required=False, allow_blank=True, default="",
+    a_number = serializers.CharField(required=False, allow_blank=True,
                                      validators=[DocumentedRegex(a_number_validator.regex)],
                                      help_text="Optional A-Number, 8 or 9 digits.")
 

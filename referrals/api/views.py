@@ -107,8 +107,28 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "transition": [REFERRALS_WRITE], "forward": [REFERRALS_WRITE],
         "add_note": [REFERRALS_WRITE],
     }
-    problem_statuses = (409, 412, 422, 428)
-    problem_statuses_by_action = {"create": (404,)}  # client_id not visible to you
+    # What each operation may refuse with (the OpenAPI document lists them).
+    problem_codes_by_action = {
+        "list": ("invalid_status",),
+        "changes": ("invalid_sync_token", "invalid_sync_request"),
+        "create": (
+            "required", "too_long", "too_many_items", "unknown_district", "unknown_language",
+            "unknown_organization", "unknown_service_type", "self_referral",
+            "receiver_not_accepting", "service_not_offered", "consent_required",
+            "client_erased", "not_found", "funder_not_allowed", "idempotency_key_missing",
+            "idempotency_key_invalid", "idempotency_key_reused", "idempotency_key_in_flight"),
+        "transition": (
+            "too_long", "too_many_items", "reason_required", "invalid_transition",
+            "not_allowed_for_party", "not_a_party", "outcomes_required",
+            "outcomes_not_allowed", "duplicate_outcome", "use_forward",
+            "precondition_required", "version_mismatch", "funder_not_allowed"),
+        "forward": (
+            "too_long", "unknown_organization", "unknown_service_type", "forward_to_party",
+            "receiver_not_accepting", "service_not_offered", "consent_required",
+            "not_allowed_for_party", "precondition_required", "version_mismatch",
+            "funder_not_allowed"),
+        "add_note": ("required", "too_long", "not_a_party", "funder_not_allowed"),
+    }
 
     def get_queryset(self):
         return selectors.referral_list(principal_of(self.request))
@@ -256,6 +276,12 @@ class ClientViewSet(viewsets.GenericViewSet):
         "create": [REFERRALS_WRITE], "add_consent": [REFERRALS_WRITE],
         "revoke_consent": [REFERRALS_WRITE], "destroy": [REFERRALS_WRITE],
     }
+    problem_codes_by_action = {
+        "create": ("required", "too_long", "too_many_items", "unknown_language",
+                   "funder_not_allowed"),
+        "add_consent": ("unknown_organization", "invalid_consent_method"),
+        "destroy": ("not_client_creator",),
+    }
 
     def get_queryset(self):
         return selectors.client_list(principal_of(self.request))
@@ -322,6 +348,8 @@ class ClientViewSet(viewsets.GenericViewSet):
 
 class RoutingSuggestionsView(APIView):
     required_scopes = [REFERRALS_READ]
+    problem_codes = ("unknown_service_type", "unknown_language", "too_long",
+                     "unknown_district", "funder_not_allowed")
 
     @extend_schema(summary="Organisations that could take a referral, best first",
                    parameters=[RoutingQuerySerializer],

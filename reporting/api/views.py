@@ -89,6 +89,10 @@ class ServiceNumbersSerializer(serializers.Serializer):
 class ServiceNumbersView(APIView):
     required_scopes = [REPORTS_READ]
     renderer_classes = [JSONRenderer, CSVRenderer]
+    problem_codes = ("too_many_dimensions", "invalid_dimension", "invalid_measure",
+                     "measure_not_applicable", "invalid_period", "invalid_fiscal_year",
+                     "invalid_date_range", "unknown_district", "unknown_organization",
+                     "too_long", "too_many_items", "report_scope_denied")
 
     @extend_schema(
         summary="Service numbers, by up to three dimensions",
@@ -166,7 +170,8 @@ class BudgetRequestSerializer(serializers.Serializer):
 
 class BudgetRequestView(APIView):
     required_scopes = [REPORTS_READ]
-    problem_statuses = (404,)  # no such organisation, or not visible to you
+    problem_codes = ("not_found", "invalid_fiscal_year", "too_long", "not_a_grantee",
+                     "report_scope_denied")
     renderer_classes = [JSONRenderer, CSVRenderer, PrintableHTMLRenderer]
 
     @extend_schema(
@@ -251,6 +256,10 @@ class ServiceEventViewSet(viewsets.ModelViewSet):
         "list": [REPORTS_READ], "retrieve": [REPORTS_READ], "create": [REFERRALS_WRITE],
         "partial_update": [REFERRALS_WRITE], "destroy": [REFERRALS_WRITE],
     }
+    _event_codes = ("required", "too_long", "out_of_range", "unknown_district",
+                    "unknown_language", "too_many_items", "unknown_service_type",
+                    "invalid_kind", "not_an_organiser")
+    problem_codes_by_action = {"create": _event_codes, "partial_update": _event_codes}
 
     def get_queryset(self):
         return (ServiceEvent.objects.visible_to(self.request.auth)

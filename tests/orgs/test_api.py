@@ -11,21 +11,9 @@ from orgs.models import Organization
 from tests.conftest import APIClient
 
 from .directory_cases import ALL_SLUGS, FILTER_CASES, ORDERING_CASES
+from tests.assertions import assert_problem
 
 ORGS = "/api/v1/organizations/"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert PROBLEM_KEYS <= body.keys()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].endswith(code)
-    assert body["detail"]
-    return body
 
 
 def slugs(response) -> list[str]:

@@ -22,20 +22,11 @@ from .factories import (
     make_referral,
     principal_for,
 )
+from tests.assertions import assert_problem
 
 REFERRALS = "/api/v1/referrals/"
 CLIENTS = "/api/v1/clients/"
 ROUTING = "/api/v1/routing/suggestions/"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert PROBLEM_KEYS <= body.keys()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def new_referral_body(**overrides) -> dict:

@@ -45,7 +45,7 @@ postgres_only = pytest.mark.skipif(
 
 CHANGES = "/api/v1/referrals/changes/"
 SENDER, RECEIVER, OUTSIDER = "sd13-peralta-office", "camba-legal", "cala"
-PROBLEM = "application/problem+json"
+from tests.assertions import PROBLEM
 
 CHANGES_QUERY = """
 query Changes($since: String, $updatedAfter: DateTime, $first: Int) {

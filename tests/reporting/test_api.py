@@ -12,6 +12,8 @@ from reporting.models import ServiceEvent
 
 from .fixtures import CALA, CAMBA, CHHAYA, FUNDER, OTHER_FUNDER
 from .test_suppression import budget_attack
+from tests.assertions import assert_graphql_error as gql_error
+from tests.assertions import assert_problem as problem
 
 pytestmark = pytest.mark.django_db
 
@@ -19,25 +21,6 @@ NUMBERS = "/api/v1/reports/service-numbers/"
 BUDGET = "/api/v1/reports/budget-request/"
 EVENTS = "/api/v1/service-events/"
 GRANTS = "/api/v1/grants/"
-PROBLEM = "application/problem+json"
-
-
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith(PROBLEM), response["Content-Type"]
-    body = response.json()
-    assert body["code"] == code, body
-    assert body["status"] == status
-    return body
-
-
-def gql_error(response, code: str, status: int = 200) -> dict:
-    """A resolver's error comes with HTTP 200; a document that fails validation, 400."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body.get("data") in (None, {}) or all(v is None for v in body["data"].values())
-    assert body["errors"][0]["extensions"]["code"] == code, body["errors"]
-    return body["errors"][0]
 
 
 def gql_data(response) -> dict:

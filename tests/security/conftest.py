@@ -25,7 +25,6 @@ ADMIN_SCOPES = f"{CASEWORK_SCOPES} admin"
 SENDER = "sd13-peralta-office"
 RECEIVER = "camba-legal"
 OUTSIDER = "cala"
-PROBLEM = "application/problem+json"
 
 # A client whose every identifying value is distinctive enough to grep for.
 GIVEN_NAME = "Zenaida"
@@ -48,14 +47,6 @@ def seeded_coalition(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = json.loads(response.content)
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def graphql_code(response) -> str:

@@ -22,11 +22,12 @@ from referrals.models import ERASED, ReferralEvent
 from referrals.services import ConsentInput
 from tests.conftest import APIClient
 
+from tests.assertions import assert_problem
+
 from .conftest import (
     IDENTIFYING,
     RECEIVER,
     SENDER,
-    assert_problem,
     audit_since,
     graphql_code,
     last_audit_id,

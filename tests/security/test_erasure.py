@@ -31,6 +31,8 @@ from reporting.budget import budget_request
 from reporting.models import Grant
 from reporting.selectors import ReportSpec, service_numbers
 
+from tests.assertions import assert_problem
+
 from .conftest import (
     A_NUMBER,
     FAMILY_NAME,
@@ -38,7 +40,6 @@ from .conftest import (
     IDENTIFYING,
     RECEIVER,
     SENDER,
-    assert_problem,
     graphql_code,
     move,
     principal_of,

@@ -18,7 +18,9 @@ from orgs.models import Organization, ServiceType
 from referrals.models import Client, Referral, ReferralNote
 from schema.views import CoalitionGraphQLView, validation_rules
 
-from .conftest import RECEIVER, SENDER, assert_problem, graphql_code
+from tests.assertions import assert_problem
+
+from .conftest import RECEIVER, SENDER, graphql_code
 
 REFERRALS = "/api/v1/referrals/"
 

@@ -52,7 +52,15 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filterset_class = WebhookSubscriptionFilterSet
     lookup_value_regex = UUID_PATTERN
     required_scopes = [WEBHOOKS_MANAGE]
-    problem_statuses = (409,)
+    _input_codes = ("required", "too_long", "too_many_items", "unknown_event_type",
+                    "webhook_url_invalid", "webhook_url_unresolvable", "webhook_url_forbidden",
+                    "funder_not_allowed")
+    problem_codes_by_action = {
+        "create": (*_input_codes, "too_many_webhooks"),
+        "partial_update": _input_codes,
+        "ping": ("webhook_disabled",),
+        "redeliver": ("webhook_disabled",),
+    }
 
     def get_queryset(self):
         if self.action in ("deliveries", "delivery"):
