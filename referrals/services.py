@@ -532,7 +532,10 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
                      needed_by: date | None = None,
                      consent: ConsentInput | None = None) -> tuple[Referral, Referral]:
     """Complete a referral with outcome referred-onward and open its child to a
-    third organisation. Only the receiver forwards; returns (parent, child)."""
+    third organisation. Only the receiver forwards; returns (parent, child).
+
+    Minimum necessary: the child's summary is what the forwarding organisation writes
+    for the third one (empty if it writes none), never the parent's text."""
     reason, summary = rules.REASON.clean(reason), rules.SUMMARY.clean(summary)
     parent = visible_referral(principal, referral_id)
     check_version(parent, expected_version)
@@ -552,7 +555,7 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
     child = _new_referral(
         principal, client=parent.client, receiver=receiver, service=service,
         priority=priority or parent.priority, needed_by=needed_by or parent.needed_by,
-        intake_channel=IntakeChannel.PARTNER, summary=summary or parent.summary,
+        intake_channel=IntakeChannel.PARTNER, summary=summary,
         parent=parent, consent=consent, district=parent.district)
     return parent, child
 

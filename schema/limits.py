@@ -18,6 +18,7 @@ from graphql import (
 )
 
 DEFAULT_LIST_SIZE = 10  # assumed length of a plain list field
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
 def _unwrap(graphql_type):
@@ -29,9 +30,17 @@ def _unwrap(graphql_type):
     return graphql_type, is_list
 
 
-def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_size: int):
+def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_size: int,
+                      introspection: bool = False):
     """A ValidationRule class enforcing the limits (codes: query_too_deep,
-    too_many_aliases, query_too_costly)."""
+    too_many_aliases, query_too_costly).
+
+    With ``introspection`` on, ``__schema`` and ``__type`` selections are exempt from the
+    depth and cost limits (their aliases still count), so the standard introspection
+    query, 13 levels deep, works in GraphiQL and gql. What keeps introspection cheap is
+    graphql-core's MaxIntrospectionDepthRule, one of the spec's rules: it refuses
+    ``fields { type { fields { type { fields ...`` (the only way an introspection answer
+    grows without bound)."""
 
     class QueryLimitsRule(ValidationRule):
         def __init__(self, context):
@@ -95,6 +104,9 @@ def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_s
                 if isinstance(selection, FieldNode):
                     if selection.alias is not None:
                         self.aliases += 1
+                    if introspection and selection.name.value in INTROSPECTION_FIELDS:
+                        self._count_aliases(selection.selection_set, seen_fragments)
+                        continue
                     field_type = definition = None
                     if isinstance(parent_type, GraphQLObjectType) or hasattr(parent_type, "fields"):
                         definition = parent_type.fields.get(selection.name.value)
@@ -125,5 +137,20 @@ def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_s
                     total += self._cost(fragment.selection_set, fragment_type, depth,
                                         seen_fragments | {name}, list_size)
             return total
+
+        def _count_aliases(self, selection_set, seen_fragments: set) -> None:
+            if selection_set is None:
+                return
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    self.aliases += selection.alias is not None
+                    self._count_aliases(selection.selection_set, seen_fragments)
+                elif isinstance(selection, InlineFragmentNode):
+                    self._count_aliases(selection.selection_set, seen_fragments)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is not None and name not in seen_fragments:
+                        self._count_aliases(fragment.selection_set, seen_fragments | {name})
 
     return QueryLimitsRule

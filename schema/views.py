@@ -42,7 +42,8 @@ def validation_rules() -> tuple:
     rules = list(specified_rules)
     rules.append(query_limits_rule(
         max_depth=settings.GRAPHQL_MAX_DEPTH, max_aliases=settings.GRAPHQL_MAX_ALIASES,
-        max_cost=settings.GRAPHQL_MAX_COST, page_size=settings.API_MAX_PAGE_SIZE))
+        max_cost=settings.GRAPHQL_MAX_COST, page_size=settings.API_MAX_PAGE_SIZE,
+        introspection=settings.GRAPHQL_INTROSPECTION))
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(DisableSchemaIntrospection)
     return tuple(rules)

@@ -268,6 +268,11 @@ class TransitionSerializer(serializers.Serializer):
         help_text="Required (one or more) when completing.")
 
 
+FORWARD_SUMMARY_HELP = (
+    "What the third organisation is told, written for it: the parent's summary is never "
+    "copied to it (minimum necessary), so without one the child's summary is empty.")
+
+
 class ForwardSerializer(serializers.Serializer):
     receiving_org = serializers.CharField(help_text="The third organisation.")
     service_type = serializers.CharField(required=False,
@@ -275,7 +280,8 @@ class ForwardSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="",
                                    validators=rules.REASON.validators())
     summary = serializers.CharField(required=False, allow_blank=True, default="",
-                                    validators=rules.SUMMARY.validators())
+                                    validators=rules.SUMMARY.validators(),
+                                    help_text=FORWARD_SUMMARY_HELP)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     needed_by = serializers.DateField(required=False, allow_null=True)
     consent = ConsentInputSerializer(required=False)

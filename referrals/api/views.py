@@ -216,7 +216,10 @@ class ReferralViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary="Refer the client onward to a third organisation",
                    description="Completes this referral with outcome referred-onward and opens "
-                               "a child referral. Receiver only.",
+                               "a child referral. Receiver only. The child's summary is the "
+                               "`summary` you send, written for the third organisation; the "
+                               "parent's summary is never copied to it (empty if you send "
+                               "none).",
                    parameters=[IF_MATCH], request=ForwardSerializer,
                    responses={201: ForwardResultSerializer})
     @action(detail=True, methods=["post"])

@@ -496,7 +496,9 @@ class TransitionReferral(graphene.Mutation):
 
 
 class ForwardReferral(graphene.Mutation):
-    """Complete a referral as referred-onward and open a child to a third org."""
+    """Complete a referral as referred-onward and open a child to a third org. The
+    child's summary is the `summary` given, written for the third org; the parent's
+    summary is never copied to it (empty if none is given)."""
 
     class Arguments:
         id = graphene.UUID(required=True)
@@ -504,7 +506,9 @@ class ForwardReferral(graphene.Mutation):
         receiving_org = graphene.String(required=True)
         service_type = graphene.String()
         reason = graphene.String(description=rules.REASON.describe())
-        summary = graphene.String(description=rules.SUMMARY.describe())
+        summary = graphene.String(
+            description="What the third organisation is told, written for it: the "
+                        "parent's summary is never copied. " + rules.SUMMARY.describe())
         priority = PriorityEnum()
         needed_by = graphene.Date()
         consent = ConsentInputType()

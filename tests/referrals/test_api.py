@@ -511,6 +511,49 @@ def test_forward_refusals(office, camba, who, receiving_org, status, code):
     assert loop.refresh().status == "accepted"
 
 
+PARENT_SUMMARY = "Lives with her sister in Corona; afraid of the landlord."
+
+FORWARD_MUTATION = """mutation($id: UUID!, $summary: String) {
+  forwardReferral(id: $id, expectedVersion: 2, receivingOrg: "cala",
+                  consent: {method: VERBAL}, summary: $summary) {
+    child { id summary } } }"""
+
+
+@pytest.mark.parametrize("channel", ["rest", "graphql"])
+@pytest.mark.parametrize("summary, child_summary", [
+    (None, ""),  # nothing written for the third organisation: nothing shared with it
+    ("", ""),
+    ("Needs a stay before Friday's check-in.", "Needs a stay before Friday's check-in."),
+])
+def test_a_forward_shares_only_the_summary_written_for_the_third_org(
+        office, camba, cala, channel, summary, child_summary):
+    loop = make_referral("accepted", sender=office, receiver=camba, summary=PARENT_SUMMARY)
+
+    if channel == "rest":
+        payload = {"consent": {"method": "verbal"}}
+        if summary is not None:
+            payload["summary"] = summary
+        response = forward(camba, loop.id, 2, **payload)
+        assert response.status_code == 201, response.content
+        child_id = response.json()["child"]["id"]
+        assert response.json()["child"]["summary"] == child_summary
+        seen = cala.get(f"{REFERRALS}{child_id}/").json()["summary"]
+    else:
+        variables = {"id": str(loop.id)}
+        if summary is not None:
+            variables["summary"] = summary
+        body = camba.graphql(FORWARD_MUTATION, variables).json()
+        assert "errors" not in body, body
+        child_id = body["data"]["forwardReferral"]["child"]["id"]
+        assert body["data"]["forwardReferral"]["child"]["summary"] == child_summary
+        seen = cala.graphql('{ referral(id: "%s") { summary } }' % child_id).json()[
+            "data"]["referral"]["summary"]
+
+    assert seen == child_summary
+    assert PARENT_SUMMARY not in cala.get(REFERRALS).content.decode()
+    assert Referral.objects.get(pk=loop.id).summary == PARENT_SUMMARY
+
+
 def test_forward_needs_if_match(camba):
     loop = make_referral("accepted", receiver=camba)
 

@@ -368,3 +368,81 @@ def test_introspection_works_when_switched_on(settings, office):
     response = office.graphql('{ __type(name: "Referral") { name } }')
 
     assert response.json()["data"]["__type"]["name"] == "Referral"
+
+
+# --- the standard introspection query is exempt from the depth and cost limits ---------------
+
+
+def standard_introspection_query() -> str:
+    """What GraphiQL and gql send to fetch the schema (13 levels deep)."""
+    from graphql import get_introspection_query
+
+    return get_introspection_query(descriptions=True, specified_by_url=True,
+                                   directive_is_repeatable=True, schema_description=True,
+                                   input_value_deprecation=True)
+
+
+def test_the_standard_introspection_query_returns_the_whole_schema(settings, office):
+    from graphql import build_client_schema, print_schema
+
+    from schema.schema import schema
+
+    settings.GRAPHQL_INTROSPECTION = True
+    assert settings.GRAPHQL_MAX_DEPTH < 13  # the query is deeper than the limit
+
+    response = office.graphql(standard_introspection_query())
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert "errors" not in body
+    fetched = build_client_schema(body["data"])
+    assert print_schema(fetched) == print_schema(schema.graphql_schema)
+
+
+def test_a_deep_query_beside_introspection_is_still_refused(office):
+    query = REAL_DEPTH_6[:-1] + " __schema { queryType { name } } }"
+
+    within = graphql_view(office, query, GRAPHQL_MAX_DEPTH=6, GRAPHQL_INTROSPECTION=True)
+    beyond = graphql_view(office, query, GRAPHQL_MAX_DEPTH=5, GRAPHQL_INTROSPECTION=True)
+
+    assert within.status_code == 200, within.content
+    assert json.loads(within.content)["data"]["__schema"] == {"queryType": {"name": "Query"}}
+    assert beyond.status_code == 400
+    assert [e["extensions"]["code"] for e in json.loads(beyond.content)["errors"]] == [
+        "query_too_deep"]
+
+
+@pytest.mark.parametrize("query", [
+    # Each `fields` multiplies the answer by the number of fields: unbounded growth.
+    "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+    '{ __type(name: "Referral") { fields { type { ofType { fields { type { fields { name } } '
+    "} } } } } }",
+])
+def test_a_runaway_introspection_query_is_refused(settings, office, query):
+    settings.GRAPHQL_INTROSPECTION = True
+
+    response = office.graphql(query)
+
+    assert response.status_code == 400
+    assert "data" not in response.json()
+    assert "introspection depth" in response.json()["errors"][0]["message"]
+
+
+def test_aliases_inside_introspection_still_count(settings, office):
+    settings.GRAPHQL_INTROSPECTION = True
+    many = " ".join(f"t{i}: types {{ name }}" for i in range(settings.GRAPHQL_MAX_ALIASES + 1))
+
+    response = office.graphql("{ __schema { %s } }" % many)
+
+    assert response.status_code == 400
+    assert codes(response) == {"too_many_aliases"}
+
+
+def test_introspection_stays_under_the_limits_when_switched_off(settings, office):
+    """Off, the introspection query is refused (by the introspection rule), not run."""
+    settings.GRAPHQL_INTROSPECTION = False
+
+    response = office.graphql(standard_introspection_query())
+
+    assert response.status_code == 400
+    assert "data" not in response.json()
