@@ -9,8 +9,11 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 BROKER ?= $(or $(CELERY_BROKER_URL),$(REDIS_URL),redis://127.0.0.1:6379/0)
+# The staff web app's browser tests (tests/web) drive Debian's chromium with Playwright;
+# no browser is ever downloaded by Playwright itself.
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-postgres test-sqlite schema install requirements clean
+.PHONY: demo test test-postgres test-sqlite schema install requirements clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +30,13 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 	@touch $@
 
 install: $(VENV)/.installed
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "==> installing Debian's chromium for the browser tests (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; \
+	fi
 
 demo: $(VENV)/.installed
 	@echo "==> migrating the database ($${DATABASE_URL:-SQLite db.sqlite3})"
@@ -46,12 +56,15 @@ demo: $(VENV)/.installed
 		fi; \
 	fi
 	@$(BIN)/python manage.py demo_banner --host $(HOST) --port $(PORT)
+	@echo "Staff web app: http://$(HOST):$(PORT)/  (sign in as intake.peralta, caseworker.camba,"
+	@echo "  analyst.council or admin.idc; password coalition-demo-2017)"
+	@echo
 	@echo "==> starting the webhook worker (log: var/celery.log) and the API"
 	@$(BIN)/celery -A config worker -B --loglevel INFO --concurrency 2 >> var/celery.log 2>&1 & \
 		worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	@echo "==> checking the layering (import-linter: .importlinter)"
 	$(BIN)/lint-imports --no-cache
 	@$(MAKE) --no-print-directory test-postgres
@@ -59,7 +72,7 @@ test: $(VENV)/.installed-dev
 
 # --dist loadfile: the tests of one file share a worker, so each tests/live module
 # starts its server (and database) once.
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev chromium
 	@if $(BIN)/python tests/pg_reachable.py "$(PG_URL)"; then \
 		echo "==> test suite on PostgreSQL ($(PG_URL))"; \
 		DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider; \
@@ -70,7 +83,7 @@ test-postgres: $(VENV)/.installed-dev
 		echo "    Start it (pg_ctlcluster --skip-systemctl-redirect 15 main start) or set DATABASE_URL."; \
 	fi
 
-test-sqlite: $(VENV)/.installed-dev
+test-sqlite: $(VENV)/.installed-dev chromium
 	@echo "==> test suite on SQLite"
 	DATABASE_URL="sqlite:///$(CURDIR)/var/test.sqlite3" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider
 

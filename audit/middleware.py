@@ -1,6 +1,7 @@
-"""Audit every API request that reads client data; fail closed when the audit
-trail cannot be written (the data is not sent)."""
+"""Audit every request (API, staff web app, admin) that reads client data; fail
+closed when the audit trail cannot be written (the data is not sent)."""
 
+from django.conf import settings
 from django.db import DatabaseError
 
 from core.problems import database_unavailable
@@ -20,8 +21,10 @@ class AuditMiddleware:
             channel = Channel.GRAPHQL
         elif request.path.startswith("/api/"):
             channel = Channel.REST
-        else:
+        elif request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
             return self.get_response(request)
+        else:
+            channel = Channel.WEB
         token = context.begin(channel, f"{request.method} {request.path}"[:200])
         try:
             response = self.get_response(request)

@@ -24,6 +24,7 @@ class Channel(models.TextChoices):
     REST = "rest", "REST"
     GRAPHQL = "graphql", "GraphQL"
     SYSTEM = "system", "System"
+    WEB = "web", "Staff web app"
 
 
 class AuditRecord(models.Model):

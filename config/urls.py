@@ -33,6 +33,8 @@ urlpatterns = [
     path("graphql", CoalitionGraphQLView.as_view()),
     # Exempt from CSRF, so that a POST to an unknown API address is a 404, not an HTML 403.
     re_path(r"^api/", csrf_exempt(not_found)),
+    # The staff web app: landing page, inbox, referrals, intake, dashboard.
+    path("", include("web.urls")),
 ]
 
 handler404 = "core.problems.not_found"

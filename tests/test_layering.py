@@ -8,7 +8,8 @@ import sys
 
 import grimp
 
-PACKAGES = ("core", "orgs", "referrals", "reporting", "audit", "webhooks", "schema", "config")
+PACKAGES = ("core", "orgs", "referrals", "reporting", "audit", "webhooks", "schema", "web",
+            "config")
 
 
 def import_cycles(packages=PACKAGES) -> list[list[str]]:

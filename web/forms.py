@@ -1,0 +1,148 @@
+"""Forms of the staff web app. They parse only: every rule and limit is the
+service's, which raises a DomainError that ``add_domain_error`` puts on the form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from core.errors import DomainError
+from orgs.models import Language, ServiceType
+from referrals.models import (
+    ConsentMethod,
+    ContactPreference,
+    IntakeChannel,
+    OutcomeCode,
+    Priority,
+    Status,
+)
+from referrals.services import ClientInput, ConsentInput, OutcomeInput, ReferralRequest
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's refusal on the field it names (``client.given_name`` is the
+    form's ``given_name``), else above the form; the message is the domain's."""
+    name = (exc.field or "").rsplit(".", 1)[-1].split("[", 1)[0]
+    aliases = {"client_id": "client_id", "method": "consent_method", "text": "text"}
+    name = aliases.get(name, name)
+    form.add_error(name if name in form.fields else None, exc.detail)
+
+
+class SignInForm(AuthenticationForm):
+    """The same accounts as the OAuth sign-in page (Django's users)."""
+
+    username = forms.CharField(label="Username", widget=forms.TextInput(
+        attrs={"autofocus": True, "autocomplete": "username"}))
+
+
+class IntakeForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    client_id = forms.UUIDField(required=False, label="Existing client")
+    given_name = forms.CharField(required=False, label="Given name",
+                                 widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    family_name = forms.CharField(required=False, label="Family name",
+                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    phone = forms.CharField(required=False, label="Phone",
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "type": "tel"}))
+    email = forms.CharField(required=False, label="Email",
+                            widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                          "type": "email"}))
+    preferred_languages = forms.MultipleChoiceField(
+        required=False, label="Languages (first: preferred)",
+        widget=forms.SelectMultiple(attrs={"size": 6}))
+    contact_preference = forms.ChoiceField(choices=ContactPreference.choices,
+                                           initial=ContactPreference.PHONE,
+                                           label="Contact preference")
+    consent_method = forms.ChoiceField(
+        required=False, label="Consent to share with the receiving organisation",
+        choices=[("", "Already on file")] + list(ConsentMethod.choices),
+        widget=forms.RadioSelect)
+    service_type = forms.ChoiceField(label="Need (service type)")
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.ROUTINE,
+                                 label="Priority")
+    needed_by = forms.DateField(required=False, label="Needed by",
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    intake_channel = forms.ChoiceField(choices=IntakeChannel.choices, label="Intake channel")
+    district = forms.IntegerField(required=False, label="Senate district",
+                                  widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    summary = forms.CharField(required=False, label="Summary",
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    receiving_org = forms.CharField(required=False, label="Receiving organisation")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].choices = [("", "Choose a service")] + [
+            (s.code, s.name) for s in ServiceType.objects.order_by("name")]
+        self.fields["preferred_languages"].choices = [
+            (lang.code, f"{lang.name} ({lang.code})") for lang in Language.objects.order_by("name")]
+
+    def referral_request(self) -> ReferralRequest:
+        data = self.cleaned_data
+        client = None
+        if data["client_id"] is None:
+            client = ClientInput(
+                given_name=data["given_name"], family_name=data["family_name"],
+                phone=data["phone"], email=data["email"],
+                preferred_languages=list(data["preferred_languages"]),
+                contact_preference=data["contact_preference"])
+        consent = ConsentInput(method=data["consent_method"]) if data["consent_method"] else None
+        return ReferralRequest(
+            receiving_org=data["receiving_org"], service_type=data["service_type"],
+            intake_channel=data["intake_channel"], client_id=data["client_id"], client=client,
+            consent=consent, priority=data["priority"], needed_by=data["needed_by"],
+            summary=data["summary"], district=data["district"])
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(required=False, label="Reason",
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    outcomes = forms.MultipleChoiceField(required=False, choices=[
+        (code, label) for code, label in OutcomeCode.choices
+        if code != OutcomeCode.REFERRED_ONWARD], widget=forms.CheckboxSelectMultiple,
+        label="Outcomes")
+    outcome_note = forms.CharField(required=False, label="Outcome note",
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+
+    def outcome_inputs(self) -> list[OutcomeInput]:
+        note = self.cleaned_data["outcome_note"]
+        return [OutcomeInput(code=code, note=note) for code in self.cleaned_data["outcomes"]]
+
+
+class ForwardForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    receiving_org = forms.ChoiceField(label="Refer onward to")
+    reason = forms.CharField(required=False, label="Reason",
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    consent_method = forms.ChoiceField(
+        required=False, label="Consent to share with that organisation",
+        choices=[("", "Already on file")] + list(ConsentMethod.choices),
+        widget=forms.RadioSelect)
+
+    def __init__(self, *args, organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["receiving_org"].choices = [("", "Choose an organisation")] + [
+            (org.slug, org.name) for org in organizations]
+
+    def consent(self) -> ConsentInput | None:
+        method = self.cleaned_data["consent_method"]
+        return ConsentInput(method=method) if method else None
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}),
+                           required=False)
+
+
+class DashboardForm(forms.Form):
+    fiscal_year = forms.ChoiceField(label="New York State fiscal year", required=False)
+    measure = forms.ChoiceField(label="Measure", required=False)
+    # A slug, not a choice: which grantees a caller may see is the reporting app's rule.
+    grantee = forms.CharField(label="Budget request for", required=False, widget=forms.Select)
+
+    def __init__(self, *args, fiscal_years=(), measures=(), grantees=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fiscal_year"].choices = [(fy, f"SFY {fy}") for fy in fiscal_years]
+        self.fields["measure"].choices = [(m, m.replace("_", " ")) for m in measures]
+        self.fields["grantee"].widget.choices = [(org.slug, org.name) for org in grantees]

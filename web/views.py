@@ -1,0 +1,514 @@
+"""The staff web app's pages. Thin: parse the form, call the selector or service,
+render or redirect. Reads go through ``visible_to`` (the referrals selectors),
+writes through ``referrals.services``, and every client-data object a page shows
+is noted for the audit trail, as the API's serializers do."""
+
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.context import note_read
+from core.errors import DomainError, NotFound
+from core.principal import require_casework
+from core.renderers import CSVRenderer
+from core.scopes import REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ, missing_scopes_message
+from orgs.models import Organization, OrganizationKind, ServiceType
+from referrals import selectors, services
+from referrals.filtersets import ClientFilterSet, ReferralFilterSet
+from referrals.models import IntakeChannel, Status
+from referrals.presentation import contact_details_visible
+from reporting import fiscal
+from reporting.budget import budget_request
+from reporting.presentation import budget_table, report_table
+from reporting.selectors import ReportSpec, grantee_ids, service_numbers
+
+from . import charts
+from .forms import (
+    DashboardForm,
+    ForwardForm,
+    IntakeForm,
+    NoteForm,
+    SignInForm,
+    TransitionForm,
+    add_domain_error,
+)
+from .principal import session_principal
+
+PAGE_SIZE = 20
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'; object-src 'none'")
+
+
+def with_csp(view):
+    """Every page of the staff app: a Content-Security-Policy with no inline script,
+    and a referrer policy under which browsers still send the Origin that Django's
+    CSRF check compares (under the API's "no-referrer" a form POST says "null")."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    return wrapped
+
+
+def staff_view(*scopes: str):
+    """A page for a signed-in member: builds the request's Principal (the one the
+    audit trail records), checks the scopes its role holds, and renders the domain's
+    refusals (404 for what is not visible, 403 for what the caller can never do)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("web:sign-in"))
+            try:
+                request.principal = principal = session_principal(request.user)
+                if not principal.has_scopes(*scopes):
+                    raise DomainError("insufficient_scope", missing_scopes_message(scopes))
+                return view(request, principal, *args, **kwargs)
+            except DomainError as exc:
+                if exc.code in ("no_membership", "organization_inactive"):
+                    logout(request)
+                return render(request, "web/refused.html", {"error": exc}, status=exc.status)
+
+        return with_csp(wrapped)
+
+    return decorate
+
+
+# --- landing and sign-in ----------------------------------------------------------
+
+@require_GET
+@with_csp
+def landing(request):
+    return render(request, "web/landing.html")
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "web/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("web:inbox")
+
+    def form_valid(self, form):
+        try:
+            principal = session_principal(form.get_user())
+        except DomainError as exc:
+            form.add_error(None, exc.detail)
+            return self.form_invalid(form)
+        response = super().form_valid(form)
+        if principal.is_funder and self.get_redirect_url() == "":
+            return redirect("web:dashboard")
+        return response
+
+
+sign_in = with_csp(SignInView.as_view())
+
+
+@require_POST
+@with_csp
+def sign_out(request):
+    logout(request)
+    return redirect("web:landing")
+
+
+# --- inbox ---------------------------------------------------------------------
+
+TABS = {"incoming": "receiver", "outgoing": "sender"}
+INBOX_FIELDS = ("status", "priority", "service_type", "overdue", "ordering")
+
+
+def _inbox_filterset(principal, params: QueryDict, tab: str) -> ReferralFilterSet:
+    """The API's FilterSet on the API's list, with the tab as its sender/receiver."""
+    data = params.copy()
+    for name in ("tab", "page", "sender", "receiver"):
+        data.pop(name, None)
+    data[TABS[tab]] = principal.organization.slug
+    return ReferralFilterSet(data, queryset=selectors.referral_list(principal))
+
+
+@require_GET
+@staff_view(REFERRALS_READ)
+def inbox(request, principal):
+    require_casework(principal)
+    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "incoming"
+    filterset = _inbox_filterset(principal, request.GET, tab)
+    counts, page = {}, None
+    if filterset.is_valid():
+        for name in TABS:
+            counts[name] = (filterset.qs.count() if name == tab
+                            else _inbox_filterset(principal, request.GET, name).qs.count())
+        page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        for referral in page:
+            note_read("referral", referral.pk)
+            note_read("client", referral.client_id)
+    form = _inbox_form(filterset.form)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"tab": tab, "tabs": [(name, counts.get(name)) for name in TABS],
+               "form": form, "fields": [form[name] for name in INBOX_FIELDS], "page": page,
+               "query": query.urlencode(), "filter_query": _without(query, "tab")}
+    template = "web/_inbox_results.html" if request.htmx else "web/inbox.html"
+    return render(request, template, context)
+
+
+def _inbox_form(form):
+    """The FilterSet's form, labelled for people rather than API clients."""
+    presentation = {
+        "status": ("Status", forms.SelectMultiple(attrs={"size": 4})),
+        "priority": ("Priority", forms.SelectMultiple(attrs={"size": 3})),
+        "service_type": ("Service", forms.Select(choices=[("", "Any service")] + [
+            (s.code, s.name) for s in ServiceType.objects.order_by("name")])),
+        "overdue": ("Overdue", forms.Select(choices=[
+            ("", "Any"), ("true", "Overdue only"), ("false", "Not overdue")])),
+        "ordering": ("Order", forms.Select(choices=[
+            ("", "Newest first"), ("needed_by", "Due soonest"),
+            ("-updated_at", "Recently changed")])),
+    }
+    for name, (label, widget) in presentation.items():
+        field = form.fields[name]
+        if isinstance(widget, forms.SelectMultiple):
+            widget.choices = field.choices
+        field.label, field.help_text, field.widget = label, "", widget
+    return form
+
+
+def _without(query: QueryDict, name: str) -> str:
+    query = query.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
+# --- one referral ------------------------------------------------------------------
+
+ACTION_LABELS = {
+    Status.ACCEPTED: "Accept",
+    Status.REJECTED: "Reject",
+    Status.IN_PROGRESS: "Start work",
+    Status.ON_HOLD: "Put on hold",
+    Status.COMPLETED: "Complete",
+    Status.FAILED: "Close as failed",
+    Status.CANCELLED: "Cancel",
+    Status.ENTERED_IN_ERROR: "Mark entered in error",
+}
+
+
+def _party(principal, referral) -> str | None:
+    if referral.receiving_org_id == principal.organization.pk:
+        return services.RECEIVER
+    if referral.sending_org_id == principal.organization.pk:
+        return services.SENDER
+    return None
+
+
+def available_actions(principal, referral) -> list[dict]:
+    """The moves services.TRANSITIONS allows this caller from the current status."""
+    party = _party(principal, referral)
+    if party is None or not principal.has_scopes(REFERRALS_WRITE):
+        return []
+    moves = services.TRANSITIONS.get(referral.status, {})
+    return [{"to": to, "label": ACTION_LABELS[to], "reason": to in services.REASON_REQUIRED,
+             "outcomes": to in services.OUTCOMES_ALLOWED}
+            for to, parties in moves.items() if party in parties]
+
+
+def _referral_page(request, principal, referral_id, *, status=200, bound=None, error=None,
+                   stale=False):
+    selectors.visible_referral(principal, referral_id)  # 404 when not visible
+    referral = selectors.referral_list(principal, with_events=True, with_notes=True).get(
+        pk=referral_id)
+    client = referral.client
+    note_read("referral", referral.pk)
+    note_read("client", client.pk)
+    actions = available_actions(principal, referral)
+    can_forward = any(a["to"] == Status.COMPLETED for a in actions) and _party(
+        principal, referral) == services.RECEIVER
+    bound = bound or {}
+    forward_orgs = []
+    if can_forward:
+        forward_orgs = [org for org in selectors.routing_suggestions(
+            principal=principal, service_type=referral.service_type.code, limit=50)
+            if org.pk not in (referral.sending_org_id, referral.receiving_org_id)]
+    transition_forms = []
+    for action in actions:
+        form = bound.get(action["to"]) or TransitionForm(
+            initial={"to": action["to"], "version": referral.version},
+            auto_id=f"id_{action['to']}_%s")
+        transition_forms.append({**action, "form": form})
+    context = {
+        "referral": referral, "client": client,
+        "contact_visible": contact_details_visible(principal, client),
+        "consents": selectors.client_consents(principal, client),
+        "party": _party(principal, referral),
+        "actions": transition_forms,
+        "forward_form": bound.get("forward") or (ForwardForm(
+            initial={"version": referral.version}, organizations=forward_orgs,
+            auto_id="id_forward_%s") if can_forward else None),
+        "note_form": bound.get("note") or (NoteForm(auto_id="id_note_%s")
+                                           if _party(principal, referral) else None),
+        "error": error, "stale": stale,
+        "children": selectors.referral_list(principal).filter(parent=referral),
+    }
+    return render(request, "web/referral.html", context, status=status)
+
+
+@require_GET
+@staff_view(REFERRALS_READ)
+def referral_detail(request, principal, referral_id):
+    require_casework(principal)
+    return _referral_page(request, principal, referral_id)
+
+
+@require_POST
+@staff_view(REFERRALS_READ, REFERRALS_WRITE)
+def referral_act(request, principal, referral_id):
+    """One action on a referral (a transition, a forward or a note), then back to
+    its page; a refusal re-renders the page with the domain's message."""
+    require_casework(principal)
+    kind = request.POST.get("action")
+    if kind == "forward":
+        referral = selectors.visible_referral(principal, referral_id)
+        form = ForwardForm(request.POST, auto_id="id_forward_%s", organizations=[
+            org for org in selectors.routing_suggestions(
+                principal=principal, service_type=referral.service_type.code, limit=50)])
+        key = "forward"
+    elif kind == "note":
+        form, key = NoteForm(request.POST, auto_id="id_note_%s"), "note"
+    else:
+        form = TransitionForm(request.POST, auto_id=f"id_{request.POST.get('to')}_%s")
+        key = request.POST.get("to")
+    if not form.is_valid():
+        return _referral_page(request, principal, referral_id, status=400, bound={key: form})
+    data = form.cleaned_data
+    try:
+        if kind == "forward":
+            _, child = services.referral_forward(
+                principal=principal, referral_id=referral_id,
+                expected_version=data["version"], receiving_org=data["receiving_org"],
+                reason=data["reason"], consent=form.consent())
+            messages.success(request, "Referred onward; this is the new referral.")
+            return redirect("web:referral", referral_id=child.pk)
+        if kind == "note":
+            services.referral_note_add(principal=principal, referral_id=referral_id,
+                                       text=data["text"])
+            messages.success(request, "Note added.")
+        else:
+            referral = services.referral_transition(
+                principal=principal, referral_id=referral_id, to=data["to"],
+                expected_version=data["version"], reason=data["reason"],
+                outcomes=form.outcome_inputs())
+            messages.success(request, f"The referral is now {referral.get_status_display()}.")
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise
+        stale = exc.code == "version_mismatch"
+        if not stale:
+            add_domain_error(form, exc)
+        return _referral_page(request, principal, referral_id, status=exc.status,
+                              bound={} if stale else {key: form}, error=exc, stale=stale)
+    return redirect("web:referral", referral_id=referral_id)
+
+
+# --- intake ----------------------------------------------------------------------
+
+CHANNEL_BY_KIND = {OrganizationKind.HOTLINE: IntakeChannel.HOTLINE,
+                   OrganizationKind.DISTRICT_OFFICE: IntakeChannel.DISTRICT_OFFICE,
+                   OrganizationKind.COMMUNITY_GROUP: IntakeChannel.COMMUNITY_GROUP}
+
+
+def _suggestions(principal, data) -> tuple[list, DomainError | None]:
+    service_type = (data.get("service_type") or "").strip()
+    if not service_type:
+        return [], None
+    languages = data.getlist("preferred_languages") if hasattr(data, "getlist") else []
+    district = (data.get("district") or "").strip()
+    try:
+        return selectors.routing_suggestions(
+            principal=principal, service_type=service_type,
+            language=languages[0] if languages else None,
+            district=int(district) if district.isdigit() else None, limit=8), None
+    except DomainError as exc:
+        return [], exc
+
+
+def _intake_context(principal, form, data) -> dict:
+    suggestions, suggestion_error = _suggestions(principal, data)
+    chosen_client = None
+    client_id = (data.get("client_id") or "").strip()
+    if client_id:
+        chosen_client = selectors.by_id(selectors.client_list(principal), client_id)
+        if chosen_client is not None:
+            note_read("client", chosen_client.pk)
+    return {"form": form, "suggestions": suggestions, "suggestion_error": suggestion_error,
+            "chosen": (data.get("receiving_org") or ""), "chosen_client": chosen_client}
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(REFERRALS_READ, REFERRALS_WRITE)
+def intake(request, principal):
+    require_casework(principal)
+    if request.method == "GET":
+        form = IntakeForm(initial={
+            "idempotency_key": str(uuid.uuid4()),
+            "intake_channel": CHANNEL_BY_KIND.get(principal.organization.kind,
+                                                  IntakeChannel.PARTNER)})
+        return render(request, "web/intake.html", _intake_context(principal, form, request.GET))
+    form = IntakeForm(request.POST)
+    status = 400
+    if form.is_valid() and "suggest" not in request.POST:
+        try:
+            created = services.referral_create_once(
+                principal=principal, idempotency_key=form.cleaned_data["idempotency_key"],
+                request=form.referral_request())
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            if created.replayed:
+                messages.info(request, "This intake was already submitted; here is its referral.")
+            else:
+                messages.success(request, "Referral sent.")
+            return redirect("web:referral", referral_id=created.referral_id)
+    elif "suggest" in request.POST:
+        status = 200
+    return render(request, "web/intake.html", _intake_context(principal, form, request.POST),
+                  status=status)
+
+
+@require_GET
+@staff_view(REFERRALS_READ, REFERRALS_WRITE)
+def intake_suggestions(request, principal):
+    require_casework(principal)
+    return render(request, "web/_suggestions.html", _intake_context(principal, None, request.GET))
+
+
+@require_GET
+@staff_view(REFERRALS_READ)
+def intake_clients(request, principal):
+    """Existing clients by name, for the intake form (htmx)."""
+    require_casework(principal)
+    search = (request.GET.get("search") or "").strip()
+    clients = []
+    if search:
+        filterset = ClientFilterSet({"search": search}, queryset=selectors.client_list(principal)
+                                    .filter(erased_at__isnull=True))
+        clients = list(filterset.qs[:10]) if filterset.is_valid() else []
+        for client in clients:
+            note_read("client", client.pk)
+    return render(request, "web/_client_results.html", {"clients": clients, "search": search})
+
+
+# --- dashboard ---------------------------------------------------------------------
+
+DASHBOARD_MEASURES = ("referrals_received", "completed", "unique_clients_served", "outcomes")
+# Per month for an organisation's own numbers; suppressed reports are published by
+# quarter of the State fiscal year at the finest.
+CHARTS = {
+    "service_type": ("By service type", ("service_type",), None),
+    "period": ("By month", ("period",), "month"),
+    "district": ("By senate district", ("district",), None),
+}
+
+
+def _dashboard_form(principal, params):
+    this_year = fiscal.sfy_start_year(timezone.localdate())
+    years = [fiscal.sfy_label(y) for y in range(this_year, 2015, -1)]
+    org = principal.organization
+    if principal.is_admin:
+        grantees = Organization.objects.filter(grants_received__isnull=False).distinct()
+    elif principal.is_funder or org.kind == OrganizationKind.CAUCUS:
+        grantees = Organization.objects.filter(pk__in=grantee_ids(org))
+    else:
+        grantees = Organization.objects.filter(pk=org.pk)
+    grantees = list(grantees.order_by("name"))
+    defaults = {"fiscal_year": years[0], "measure": DASHBOARD_MEASURES[0],
+                "grantee": grantees[0].slug if grantees else ""}
+    form = DashboardForm(params or defaults, fiscal_years=years, measures=DASHBOARD_MEASURES,
+                         grantees=grantees)
+    values = dict(defaults)
+    if form.is_valid():
+        values.update({k: v for k, v in form.cleaned_data.items() if v})
+    return form, values
+
+
+def _report(principal, chart: str, fiscal_year: str, measure: str, suppressed: bool = False):
+    _, dimensions, period = CHARTS[chart]
+    if period and suppressed:
+        period = "quarter"
+    return service_numbers(principal, ReportSpec(
+        dimensions=dimensions, period=period or "sfy", measures=(measure,),
+        fiscal_year=fiscal_year))
+
+
+@require_GET
+@staff_view(REPORTS_READ)
+def dashboard(request, principal):
+    form, values = _dashboard_form(principal, request.GET)
+    fy, measure = values["fiscal_year"], values["measure"]
+    charts_out, suppressed = [], None
+    for name, (title, _, period) in CHARTS.items():
+        chart = {"name": name, "title": title}
+        try:
+            report = _report(principal, name, fy, measure, bool(suppressed))
+        except DomainError as exc:
+            chart["error"] = exc
+        else:
+            suppressed = report.suppressed if suppressed is None else suppressed
+            if period and report.suppressed:
+                chart["title"] = "By quarter"
+            chart["chart"] = charts.report_bars(report, measure)
+        charts_out.append(chart)
+    budget = budget_error = None
+    if values["grantee"]:
+        try:
+            budget = budget_request(principal, organization=values["grantee"], fiscal_year=fy)
+        except DomainError as exc:
+            budget_error = exc
+    return render(request, "web/dashboard.html", {
+        "form": form, "values": values, "charts": charts_out, "suppressed": suppressed,
+        "budget": budget, "budget_error": budget_error,
+        "budget_charts": charts.budget_bars(budget) if budget else [],
+        "csv_query": urlencode(values)})
+
+
+@require_GET
+@staff_view(REPORTS_READ)
+def dashboard_csv(request, principal, report):
+    """The numbers behind a chart, as the API's CSV (same table, same renderer)."""
+    form, values = _dashboard_form(principal, request.GET)
+    if report == "budget":
+        budget = budget_request(principal, organization=values["grantee"],
+                                fiscal_year=values["fiscal_year"])
+        table, filename = budget_table(budget), f"budget-request-{values['grantee']}"
+    elif report in CHARTS:
+        first = _report(principal, "service_type", values["fiscal_year"], values["measure"])
+        table = report_table(first if report == "service_type" else _report(
+            principal, report, values["fiscal_year"], values["measure"], first.suppressed))
+        filename = f"service-numbers-{report}"
+    else:
+        raise NotFound("No such report.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.content = CSVRenderer().render(
+        {"table": table, "filename": f"{filename}-{values['fiscal_year']}.csv"},
+        renderer_context={"response": response})
+    return response
