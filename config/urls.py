@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from oauth2_provider import urls as oauth2_urls
 
 from core.problems import not_found
-from schema.views import CoalitionGraphQLView
+from web.graphiql import GraphQLView
 
 api_v1 = [
     path("", include("orgs.api.urls")),
@@ -15,6 +15,9 @@ api_v1 = [
     path("", include("audit.api.urls")),
     path("", include("webhooks.api.urls")),
 ]
+
+# The GraphQL endpoint; its GraphiQL page (DEBUG only) loads local assets, no CDN.
+graphql_view = GraphQLView.as_view()
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -27,10 +30,10 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema",
                                                     template_name="docs/redoc.html"),
          name="redoc"),
-    path("graphql/", CoalitionGraphQLView.as_view(), name="graphql"),
+    path("graphql/", graphql_view, name="graphql"),
     # Without the slash too: APPEND_SLASH would answer a POST with an HTML redirect
     # that drops its body.
-    path("graphql", CoalitionGraphQLView.as_view()),
+    path("graphql", graphql_view),
     # Exempt from CSRF, so that a POST to an unknown API address is a 404, not an HTML 403.
     re_path(r"^api/", csrf_exempt(not_found)),
     # The staff web app: landing page, inbox, referrals, intake, dashboard.
