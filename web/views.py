@@ -153,6 +153,7 @@ def inbox(request, principal):
     require_casework(principal)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "incoming"
     filterset = _inbox_filterset(principal, request.GET, tab)
+    form = _inbox_form(filterset.form)  # before validation, which caches the labels
     counts, page = {}, None
     if filterset.is_valid():
         for name in TABS:
@@ -162,7 +163,6 @@ def inbox(request, principal):
         for referral in page:
             note_read("referral", referral.pk)
             note_read("client", referral.client_id)
-    form = _inbox_form(filterset.form)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"tab": tab, "tabs": [(name, counts.get(name)) for name in TABS],
