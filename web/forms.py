@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from orgs.models import Language, ServiceType
@@ -31,47 +32,47 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 class SignInForm(AuthenticationForm):
     """The same accounts as the OAuth sign-in page (Django's users)."""
 
-    username = forms.CharField(label="Username", widget=forms.TextInput(
+    username = forms.CharField(label=_("Username"), widget=forms.TextInput(
         attrs={"autofocus": True, "autocomplete": "username"}))
 
 
 class IntakeForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
-    client_id = forms.UUIDField(required=False, label="Existing client")
-    given_name = forms.CharField(required=False, label="Given name",
+    client_id = forms.UUIDField(required=False, label=_("Existing client"))
+    given_name = forms.CharField(required=False, label=_("Given name"),
                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    family_name = forms.CharField(required=False, label="Family name",
+    family_name = forms.CharField(required=False, label=_("Family name"),
                                   widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    phone = forms.CharField(required=False, label="Phone",
+    phone = forms.CharField(required=False, label=_("Phone"),
                             widget=forms.TextInput(attrs={"autocomplete": "off", "type": "tel"}))
-    email = forms.CharField(required=False, label="Email",
+    email = forms.CharField(required=False, label=_("Email"),
                             widget=forms.TextInput(attrs={"autocomplete": "off",
                                                           "type": "email"}))
     preferred_languages = forms.MultipleChoiceField(
-        required=False, label="Languages (first: preferred)",
+        required=False, label=_("Languages (first: preferred)"),
         widget=forms.SelectMultiple(attrs={"size": 6}))
     contact_preference = forms.ChoiceField(choices=ContactPreference.choices,
                                            initial=ContactPreference.PHONE,
-                                           label="Contact preference")
+                                           label=_("Contact preference"))
     consent_method = forms.ChoiceField(
-        required=False, label="Consent to share with the receiving organisation",
-        choices=[("", "Already on file")] + list(ConsentMethod.choices),
+        required=False, label=_("Consent to share with the receiving organisation"),
+        choices=[("", _("Already on file"))] + list(ConsentMethod.choices),
         widget=forms.RadioSelect)
-    service_type = forms.ChoiceField(label="Need (service type)")
+    service_type = forms.ChoiceField(label=_("Need (service type)"))
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.ROUTINE,
-                                 label="Priority")
-    needed_by = forms.DateField(required=False, label="Needed by",
+                                 label=_("Priority"))
+    needed_by = forms.DateField(required=False, label=_("Needed by"),
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    intake_channel = forms.ChoiceField(choices=IntakeChannel.choices, label="Intake channel")
-    district = forms.IntegerField(required=False, label="Senate district",
+    intake_channel = forms.ChoiceField(choices=IntakeChannel.choices, label=_("Intake channel"))
+    district = forms.IntegerField(required=False, label=_("Senate district"),
                                   widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
-    summary = forms.CharField(required=False, label="Summary",
+    summary = forms.CharField(required=False, label=_("Summary"),
                               widget=forms.Textarea(attrs={"rows": 3}))
-    receiving_org = forms.CharField(required=False, label="Receiving organisation")
+    receiving_org = forms.CharField(required=False, label=_("Receiving organisation"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service_type"].choices = [("", "Choose a service")] + [
+        self.fields["service_type"].choices = [("", _("Choose a service"))] + [
             (s.code, s.name) for s in ServiceType.objects.order_by("name")]
         self.fields["preferred_languages"].choices = [
             (lang.code, f"{lang.name} ({lang.code})") for lang in Language.objects.order_by("name")]
@@ -96,13 +97,13 @@ class IntakeForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(required=False, label="Reason",
+    reason = forms.CharField(required=False, label=_("Reason"),
                              widget=forms.Textarea(attrs={"rows": 2}))
     outcomes = forms.MultipleChoiceField(required=False, choices=[
         (code, label) for code, label in OutcomeCode.choices
         if code != OutcomeCode.REFERRED_ONWARD], widget=forms.CheckboxSelectMultiple,
-        label="Outcomes")
-    outcome_note = forms.CharField(required=False, label="Outcome note",
+        label=_("Outcomes"))
+    outcome_note = forms.CharField(required=False, label=_("Outcome note"),
                                    widget=forms.Textarea(attrs={"rows": 2}))
 
     def outcome_inputs(self) -> list[OutcomeInput]:
@@ -112,17 +113,17 @@ class TransitionForm(forms.Form):
 
 class ForwardForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    receiving_org = forms.ChoiceField(label="Refer onward to")
-    reason = forms.CharField(required=False, label="Reason",
+    receiving_org = forms.ChoiceField(label=_("Refer onward to"))
+    reason = forms.CharField(required=False, label=_("Reason"),
                              widget=forms.Textarea(attrs={"rows": 2}))
     consent_method = forms.ChoiceField(
-        required=False, label="Consent to share with that organisation",
-        choices=[("", "Already on file")] + list(ConsentMethod.choices),
+        required=False, label=_("Consent to share with that organisation"),
+        choices=[("", _("Already on file"))] + list(ConsentMethod.choices),
         widget=forms.RadioSelect)
 
     def __init__(self, *args, organizations=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["receiving_org"].choices = [("", "Choose an organisation")] + [
+        self.fields["receiving_org"].choices = [("", _("Choose an organisation"))] + [
             (org.slug, org.name) for org in organizations]
 
     def consent(self) -> ConsentInput | None:
@@ -131,15 +132,15 @@ class ForwardForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}),
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}),
                            required=False)
 
 
 class DashboardForm(forms.Form):
-    fiscal_year = forms.ChoiceField(label="New York State fiscal year", required=False)
-    measure = forms.ChoiceField(label="Measure", required=False)
+    fiscal_year = forms.ChoiceField(label=_("New York State fiscal year"), required=False)
+    measure = forms.ChoiceField(label=_("Measure"), required=False)
     # A slug, not a choice: which grantees a caller may see is the reporting app's rule.
-    grantee = forms.CharField(label="Budget request for", required=False, widget=forms.Select)
+    grantee = forms.CharField(label=_("Budget request for"), required=False, widget=forms.Select)
 
     def __init__(self, *args, fiscal_years=(), measures=(), grantees=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.i18n import set_language
 
 from . import views
 
@@ -8,6 +9,7 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("sign-in/", views.sign_in, name="sign-in"),
     path("sign-out/", views.sign_out, name="sign-out"),
+    path("language/", set_language, name="set-language"),
     path("inbox/", views.inbox, name="inbox"),
     path("referrals/<uuid:referral_id>/", views.referral_detail, name="referral"),
     path("referrals/<uuid:referral_id>/act/", views.referral_act, name="referral-act"),

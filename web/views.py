@@ -17,8 +17,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.context import note_read
@@ -55,15 +58,24 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def with_csp(view):
-    """Every page of the staff app: a Content-Security-Policy with no inline script,
-    and a referrer policy under which browsers still send the Origin that Django's
-    CSRF check compares (under the API's "no-referrer" a form POST says "null")."""
+    """Every page of the staff app: in the reader's language (English or Spanish),
+    with a Content-Security-Policy allowing no inline script, and a referrer policy
+    under which browsers still send the Origin that Django's CSRF check compares
+    (under the API's "no-referrer" a form POST says "null")."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        # English or Spanish, from the language chosen (cookie) or the browser's; the
+        # APIs stay in English, so this is per page rather than a LocaleMiddleware.
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Language"] = language
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
         return response
 
     return wrapped
@@ -174,16 +186,17 @@ def inbox(request, principal):
 
 def _inbox_form(form):
     """The FilterSet's form, labelled for people rather than API clients."""
+    _ = gettext_lazy
     presentation = {
-        "status": ("Status", forms.SelectMultiple(attrs={"size": 4})),
-        "priority": ("Priority", forms.SelectMultiple(attrs={"size": 3})),
-        "service_type": ("Service", forms.Select(choices=[("", "Any service")] + [
+        "status": (_("Status"), forms.SelectMultiple(attrs={"size": 4})),
+        "priority": (_("Priority"), forms.SelectMultiple(attrs={"size": 3})),
+        "service_type": (_("Service"), forms.Select(choices=[("", _("Any service"))] + [
             (s.code, s.name) for s in ServiceType.objects.order_by("name")])),
-        "overdue": ("Overdue", forms.Select(choices=[
-            ("", "Any"), ("true", "Overdue only"), ("false", "Not overdue")])),
-        "ordering": ("Order", forms.Select(choices=[
-            ("", "Newest first"), ("needed_by", "Due soonest"),
-            ("-updated_at", "Recently changed")])),
+        "overdue": (_("Overdue"), forms.Select(choices=[
+            ("", _("Any")), ("true", _("Overdue only")), ("false", _("Not overdue"))])),
+        "ordering": (_("Order"), forms.Select(choices=[
+            ("", _("Newest first")), ("needed_by", _("Due soonest")),
+            ("-updated_at", _("Recently changed"))])),
     }
     for name, (label, widget) in presentation.items():
         field = form.fields[name]
@@ -202,14 +215,14 @@ def _without(query: QueryDict, name: str) -> str:
 # --- one referral ------------------------------------------------------------------
 
 ACTION_LABELS = {
-    Status.ACCEPTED: "Accept",
-    Status.REJECTED: "Reject",
-    Status.IN_PROGRESS: "Start work",
-    Status.ON_HOLD: "Put on hold",
-    Status.COMPLETED: "Complete",
-    Status.FAILED: "Close as failed",
-    Status.CANCELLED: "Cancel",
-    Status.ENTERED_IN_ERROR: "Mark entered in error",
+    Status.ACCEPTED: gettext_lazy("Accept"),
+    Status.REJECTED: gettext_lazy("Reject"),
+    Status.IN_PROGRESS: gettext_lazy("Start work"),
+    Status.ON_HOLD: gettext_lazy("Put on hold"),
+    Status.COMPLETED: gettext_lazy("Complete"),
+    Status.FAILED: gettext_lazy("Close as failed"),
+    Status.CANCELLED: gettext_lazy("Cancel"),
+    Status.ENTERED_IN_ERROR: gettext_lazy("Mark entered in error"),
 }
 
 
@@ -302,22 +315,23 @@ def referral_act(request, principal, referral_id):
     data = form.cleaned_data
     try:
         if kind == "forward":
-            _, child = services.referral_forward(
+            _parent, child = services.referral_forward(
                 principal=principal, referral_id=referral_id,
                 expected_version=data["version"], receiving_org=data["receiving_org"],
                 reason=data["reason"], consent=form.consent())
-            messages.success(request, "Referred onward; this is the new referral.")
+            messages.success(request, _("Referred onward; this is the new referral."))
             return redirect("web:referral", referral_id=child.pk)
         if kind == "note":
             services.referral_note_add(principal=principal, referral_id=referral_id,
                                        text=data["text"])
-            messages.success(request, "Note added.")
+            messages.success(request, _("Note added."))
         else:
             referral = services.referral_transition(
                 principal=principal, referral_id=referral_id, to=data["to"],
                 expected_version=data["version"], reason=data["reason"],
                 outcomes=form.outcome_inputs())
-            messages.success(request, f"The referral is now {referral.get_status_display()}.")
+            messages.success(request, _("The referral is now %(status)s.") % {
+                "status": referral.get_status_display()})
     except DomainError as exc:
         if exc.code == "not_found":
             raise
@@ -385,9 +399,9 @@ def intake(request, principal):
             status = exc.status
         else:
             if created.replayed:
-                messages.info(request, "This intake was already submitted; here is its referral.")
+                messages.info(request, _("This intake was already submitted; here is its referral."))
             else:
-                messages.success(request, "Referral sent.")
+                messages.success(request, _("Referral sent."))
             return redirect("web:referral", referral_id=created.referral_id)
     elif "suggest" in request.POST:
         status = 200
@@ -424,9 +438,9 @@ DASHBOARD_MEASURES = ("referrals_received", "completed", "unique_clients_served"
 # Per month for an organisation's own numbers; suppressed reports are published by
 # quarter of the State fiscal year at the finest.
 CHARTS = {
-    "service_type": ("By service type", ("service_type",), None),
-    "period": ("By month", ("period",), "month"),
-    "district": ("By senate district", ("district",), None),
+    "service_type": (gettext_lazy("By service type"), ("service_type",), None),
+    "period": (gettext_lazy("By month"), ("period",), "month"),
+    "district": (gettext_lazy("By senate district"), ("district",), None),
 }
 
 
@@ -452,7 +466,7 @@ def _dashboard_form(principal, params):
 
 
 def _report(principal, chart: str, fiscal_year: str, measure: str, suppressed: bool = False):
-    _, dimensions, period = CHARTS[chart]
+    _title, dimensions, period = CHARTS[chart]
     if period and suppressed:
         period = "quarter"
     return service_numbers(principal, ReportSpec(
@@ -466,7 +480,7 @@ def dashboard(request, principal):
     form, values = _dashboard_form(principal, request.GET)
     fy, measure = values["fiscal_year"], values["measure"]
     charts_out, suppressed = [], None
-    for name, (title, _, period) in CHARTS.items():
+    for name, (title, _dimensions, period) in CHARTS.items():
         chart = {"name": name, "title": title}
         try:
             report = _report(principal, name, fy, measure, bool(suppressed))
@@ -475,7 +489,7 @@ def dashboard(request, principal):
         else:
             suppressed = report.suppressed if suppressed is None else suppressed
             if period and report.suppressed:
-                chart["title"] = "By quarter"
+                chart["title"] = _("By quarter")
             chart["chart"] = charts.report_bars(report, measure)
         charts_out.append(chart)
     budget = budget_error = None

@@ -361,3 +361,13 @@ def test_a_budget_request_answers_as_the_api_does(staff, api, history):
         assert web.status_code == answer.status_code, grantee
         if answer.status_code == 200:
             assert web.content == answer.content
+
+
+def test_pages_in_spanish_by_choice_or_browser(client, camba, referral):
+    response = client.get("/", headers={"Accept-Language": "es"})
+    assert "Iniciar sesión" in text(response) and response["Content-Language"] == "es"
+    assert client.get("/").headers["Content-Language"] == "en"
+    camba.post("/language/", {"language": "es", "next": "/inbox/"})
+    page = text(camba.get("/inbox/"))
+    assert "Bandeja" in page and "Recibidas" in page
+    assert "Derivación" in text(camba.get(f"/referrals/{referral.pk}/"))
