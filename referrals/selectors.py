@@ -52,7 +52,8 @@ def referral_list(principal, *, with_events: bool = False, with_org_details: boo
     loaded in a constant number of queries."""
     queryset = (
         Referral.objects.visible_to(principal)
-        .select_related("client", "client__primary_language", "sending_org", "receiving_org",
+        .select_related("client", "client__primary_language", "client__created_by_org",
+                        "sending_org", "receiving_org",
                         "service_type", "district")
         .prefetch_related(
             Prefetch("outcomes", queryset=ReferralOutcome.objects.order_by("id")),

@@ -28,7 +28,7 @@ from ..models import (
 )
 from core.context import note_read
 
-from ..presentation import contact_details_visible
+from ..presentation import CLIENT_FIELDS, WITHHELD_HELP, View
 
 
 class AuditedReadMixin:
@@ -46,8 +46,11 @@ class AuditedReadMixin:
 # --- output -----------------------------------------------------------------------
 
 
-class ClientSummarySerializer(AuditedReadMixin, serializers.ModelSerializer):
-    """A client as shown on a referral: what the receiving organisation needs to act."""
+class ClientSerializer(AuditedReadMixin, serializers.ModelSerializer):
+    """A client, wherever shown (on a referral or as a record). Which fields carry a
+    value depends on the view (a list, one object a write returns, a read of one) and
+    on the caller: ``referrals.presentation.CLIENT_FIELDS``, the policy every channel
+    reads; the others are null."""
 
     audit_type = "client"
 
@@ -55,40 +58,41 @@ class ClientSummarySerializer(AuditedReadMixin, serializers.ModelSerializer):
     primary_language = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True,
         help_text="The first preferred language; null when none is known.")
-    phone = serializers.SerializerMethodField(
-        help_text="Withheld (null) from other organisations when the client asked not to be "
-                  "contacted.")
-    email = serializers.SerializerMethodField(
-        help_text="Withheld (null) from other organisations when the client asked not to be "
-                  "contacted.")
+    created_by_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    phone = serializers.CharField(read_only=True, allow_null=True,
+                                  help_text=WITHHELD_HELP["detail"])
+    email = serializers.CharField(read_only=True, allow_null=True,
+                                  help_text=WITHHELD_HELP["detail"])
+    a_number = serializers.CharField(read_only=True, allow_null=True,
+                                     help_text="A-Number. " + WITHHELD_HELP["protected"])
+    date_of_birth = serializers.DateField(read_only=True, allow_null=True,
+                                          help_text=WITHHELD_HELP["protected"])
 
     class Meta:
         model = Client
-        fields = ["id", "given_name", "family_name", "preferred_languages",
-                  "primary_language", "contact_preference", "phone", "email"]
+        fields = list(CLIENT_FIELDS.fields)
         read_only_fields = fields
 
     def get_preferred_languages(self, obj) -> list[str]:
         return [language.code for language in obj.preferred_languages.all()]
 
-    def _principal(self):
-        return self.context["request"].auth
+    def view(self) -> View:
+        """A list when any serializer above this one renders many; else one object,
+        read (GET) or returned by a write."""
+        node = self
+        while node is not None:
+            if isinstance(node, serializers.ListSerializer):
+                return View.LIST
+            node = node.parent
+        request = self.context.get("request")
+        reading = request is not None and request.method in ("GET", "HEAD")
+        return View.DETAIL if reading else View.RESULT
 
-    def get_phone(self, obj) -> str | None:
-        return obj.phone if contact_details_visible(self._principal(), obj) else None
-
-    def get_email(self, obj) -> str | None:
-        return obj.email if contact_details_visible(self._principal(), obj) else None
-
-
-class ClientSerializer(ClientSummarySerializer):
-    created_by_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-
-    class Meta(ClientSummarySerializer.Meta):
-        fields = ClientSummarySerializer.Meta.fields + [
-            "date_of_birth", "a_number", "created_by_org", "created_at", "updated_at",
-            "erased_at"]
-        read_only_fields = fields
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        principal = getattr(self.context.get("request"), "auth", None)
+        shown = CLIENT_FIELDS.shown(principal, instance, self.view())
+        return {name: value if name in shown else None for name, value in data.items()}
 
 
 class OutcomeSerializer(serializers.ModelSerializer):
@@ -105,7 +109,7 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
     district = serializers.SlugRelatedField(
         slug_field="number", read_only=True, allow_null=True,
         help_text="The client's New York State Senate district, when known.")
-    client = ClientSummarySerializer(read_only=True)
+    client = ClientSerializer(read_only=True)
     outcomes = OutcomeSerializer(many=True, read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True,
                                        help_text="Open and past its needed-by date.")

@@ -7,7 +7,7 @@ import graphene
 from django.conf import settings
 from graphene_django import DjangoObjectType
 from graphene_django.filter import DjangoFilterConnectionField
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, OperationType
 
 from core.errors import NotFound
 from core.scopes import REFERRALS_READ, REFERRALS_WRITE
@@ -29,7 +29,7 @@ from referrals.models import (
     ReferralOutcome,
     Status,
 )
-from referrals.presentation import contact_details_visible
+from referrals.presentation import CLIENT_FIELDS, WITHHELD_HELP, View
 from referrals.services import ClientInput, ConsentInput, OutcomeInput
 
 from core.graphql import CoalitionError, enum_value, require_scopes
@@ -85,22 +85,37 @@ def referral_queryset(info):
 # --- types -------------------------------------------------------------------------
 
 
+def client_view(info) -> View:
+    """The view a client is rendered in: a list when any list lies on its path
+    (connections' edges, referralChanges); else one object, read by a query or
+    returned by a mutation. The same views as REST's (ClientSerializer.view)."""
+    if any(isinstance(key, int) for key in info.path.as_list()):
+        return View.LIST
+    return View.DETAIL if info.operation.operation == OperationType.QUERY else View.RESULT
+
+
+def shown(client, info, name: str) -> bool:
+    return name in CLIENT_FIELDS.shown(info.context.principal, client, client_view(info))
+
+
 class ClientType(DjangoObjectType):
+    """A client. Which fields carry a value depends on the view and the caller
+    (referrals.presentation.CLIENT_FIELDS, as in REST); the others are null."""
+
     contact_preference = graphene.Field(ContactPreferenceEnum, required=True)
     preferred_languages = graphene.List(graphene.NonNull(graphene.String), required=True,
                                         description="ISO 639 codes.")
-    phone = graphene.String(description="Withheld (null) from other organisations when the "
-                                        "client asked not to be contacted.")
-    email = graphene.String(description="Withheld (null) from other organisations when the "
-                                        "client asked not to be contacted.")
+    phone = graphene.String(description=WITHHELD_HELP["detail"])
+    email = graphene.String(description=WITHHELD_HELP["detail"])
+    a_number = graphene.String(description="A-Number. " + WITHHELD_HELP["protected"])
+    date_of_birth = graphene.Date(description=WITHHELD_HELP["protected"])
     created_by_org = graphene.Field(OrganizationNode, required=True)
     primary_language = graphene.String(description="The first preferred language.")
 
     class Meta:
         model = Client
         name = "Client"
-        fields = ("id", "given_name", "family_name", "date_of_birth", "a_number",
-                  "created_at", "updated_at", "erased_at")
+        fields = ("id", "given_name", "family_name", "created_at", "updated_at", "erased_at")
         filterset_class = ClientFilterSet
         use_connection = True
 
@@ -111,10 +126,16 @@ class ClientType(DjangoObjectType):
         return [language.code for language in self.preferred_languages.all()]
 
     def resolve_phone(self, info):
-        return self.phone if contact_details_visible(info.context.principal, self) else None
+        return self.phone if shown(self, info, "phone") else None
 
     def resolve_email(self, info):
-        return self.email if contact_details_visible(info.context.principal, self) else None
+        return self.email if shown(self, info, "email") else None
+
+    def resolve_a_number(self, info):
+        return self.a_number if shown(self, info, "a_number") else None
+
+    def resolve_date_of_birth(self, info):
+        return self.date_of_birth if shown(self, info, "date_of_birth") else None
 
     def resolve_created_by_org(self, info):
         return self.created_by_org
