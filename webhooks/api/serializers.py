@@ -34,7 +34,7 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at", "secret_rotated_at"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_secret_rotated_at(self, obj):
         if obj.previous_secret_expires_at is None:
             return None
@@ -87,7 +87,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
                   "delivered_at", "redelivery_of", "payload", "attempt_log"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_attempt_at(self, obj):
         if obj.state != DeliveryState.PENDING:
             return None
