@@ -99,8 +99,11 @@ def test_development_works_without_configuration(load_settings):
 
 
 def run_deploy_check(tmp_path, **extra_env) -> subprocess.CompletedProcess:
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (tests/web/conftest.py), never
+    # production's: it must not reach the deployment check.
     env = {name: value for name, value in os.environ.items()
-           if name not in ENV_NAMES and name != "DATABASE_URL"}
+           if name not in ENV_NAMES
+           and name not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(PRODUCTION, ALLOWED_HOSTS="api.example.org",
                DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", **extra_env)
     return subprocess.run(
