@@ -4,6 +4,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 from core.errors import CODES, status_of
+from core.filters import BooleanFilter
 from core.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -85,6 +86,24 @@ class CoalitionAutoSchema(AutoSchema):
                 "x-problem-codes": codes,
             })
         return responses
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if getattr(field, "unique_items", False):
+            schema["uniqueItems"] = True
+        return schema
+
+    def _get_filter_parameters(self):
+        """A boolean filter sent empty means "either" (core.filters): say so."""
+        parameters = super()._get_filter_parameters()
+        filterset = getattr(self.view, "filterset_class", None)
+        filters = filterset.base_filters if filterset is not None else {}
+        for parameter in parameters:
+            if isinstance(filters.get(parameter["name"]), BooleanFilter):
+                parameter["allowEmptyValue"] = True
+                parameter["description"] = (parameter.get("description", "") +
+                                             " Empty: either.").strip()
+        return parameters
 
     def _is_paginated_list(self) -> bool:
         return self.method == "GET" and self._is_list_view() and bool(self._get_paginator())

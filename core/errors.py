@@ -32,6 +32,10 @@ CODES: dict[str, ErrorCode] = _codes(
     ("too_many_items", 400, "A list has more items than its limit."),
     ("out_of_range", 400, "A number is outside its allowed range."),
     ("invalid_choice", 400, "A value is not one of the allowed choices."),
+    ("date_out_of_range", 400, "A date or time is outside its allowed span (e.g. consent "
+                               "captured before 2000 or in the future)."),
+    ("exactly_one_required", 400, "Exactly one of two fields is given (a referral names "
+                                  "client_id or client)."),
     ("malformed_request", 400, "The request body or query could not be parsed."),
     ("payload_too_large", 413, "The request body is too large."),
     ("unsupported_media_type", 415, "The request body's media type is not accepted."),
@@ -85,7 +89,7 @@ CODES: dict[str, ErrorCode] = _codes(
     ("version_mismatch", 412, "The referral changed since it was read; `current_version` "
                               "says which version it is at."),
     ("idempotency_key_missing", 400, "A create needs an Idempotency-Key."),
-    ("idempotency_key_invalid", 400, "An Idempotency-Key is 1 to 255 printable characters."),
+    ("idempotency_key_invalid", 400, "An Idempotency-Key is 1 to 255 printable ASCII characters."),
     ("idempotency_key_reused", 422, "The Idempotency-Key was used with another request."),
     ("idempotency_key_in_flight", 409, "A request with this Idempotency-Key is running.",
      (("Retry-After", "1"),)),
@@ -111,6 +115,26 @@ CODES: dict[str, ErrorCode] = _codes(
     ("too_many_webhooks", 409, "The organisation has as many webhooks as it may."),
     ("webhook_disabled", 409, "The webhook is disabled."),
 )
+
+
+# Refusals of input the OpenAPI document allows: their rules depend on stored data (an
+# organisation's slug, a referral's status or version, a key already used), on a
+# lookup (a webhook host), or on several fields together, which the document cannot
+# state. Any other 4xx refusal of a request the document allows is a defect of the
+# document or of the server: the schemathesis run (tests/live/test_openapi_fuzz.py)
+# holds the API to that, and docs/errors.md marks these codes.
+BEYOND_THE_DOCUMENT: frozenset[str] = frozenset({
+    "date_out_of_range", "exactly_one_required",
+    "unknown_organization", "unknown_service_type", "unknown_language",
+    "consent_required", "client_erased", "self_referral", "receiver_not_accepting",
+    "service_not_offered", "forward_to_party", "invalid_transition", "reason_required",
+    "outcomes_required", "outcomes_not_allowed", "duplicate_outcome", "use_forward",
+    "version_mismatch", "idempotency_key_reused", "idempotency_key_in_flight",
+    "invalid_sync_token", "invalid_sync_request",
+    "invalid_fiscal_year", "invalid_date_range", "measure_not_applicable", "not_a_grantee",
+    "webhook_url_invalid", "webhook_url_unresolvable", "webhook_url_forbidden",
+    "too_many_webhooks", "webhook_disabled",
+})
 
 
 def status_of(code: str) -> int:
@@ -165,10 +189,18 @@ def errors_markdown() -> str:
         "`current_version`. The OpenAPI document lists, per operation and status, the",
         "codes it may answer (`x-problem-codes`).",
         "",
-        "| code | status | meaning |",
-        "| --- | ---: | --- |",
+        "A request that matches the OpenAPI document is refused only by a rule the",
+        "document cannot state: one that depends on stored data (an organisation's slug,",
+        "a referral's status or version, a key already used), on a lookup (a webhook",
+        "host), or on several fields together. Those codes are marked *beyond the",
+        "document* below; any other refusal of such a request is a bug to report.",
+        "",
+        "| code | status | meaning | beyond the document |",
+        "| --- | ---: | --- | :---: |",
     ]
     for entry in CODES.values():
         headers = "".join(f" Sends `{name}: {value}`." for name, value in entry.headers)
-        lines.append(f"| `{entry.code}` | {entry.status} | {entry.description}{headers} |")
+        beyond = "yes" if entry.code in BEYOND_THE_DOCUMENT else ""
+        lines.append(f"| `{entry.code}` | {entry.status} | {entry.description}{headers} "
+                     f"| {beyond} |")
     return "\n".join(lines) + "\n"

@@ -8,9 +8,11 @@ in both channels.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.core import validators as django_validators
 
@@ -49,6 +51,37 @@ class DocumentedEmail(_DocumentedOnly, django_validators.EmailValidator):
     """``format: email`` in the OpenAPI document; the model's field enforces it."""
 
 
+# What a text is stripped of, and what a blank one holds nothing but: Python's
+# whitespace (all of it in the Basic Multilingual Plane) and the byte-order mark, which
+# JavaScript's \s counts too. Spelled out as a class, so that the OpenAPI document's
+# pattern for "not blank" means the same in every regular-expression dialect.
+WHITESPACE = "".join(chr(c) for c in range(0x10000) if chr(c).isspace()) + "\ufeff"
+
+
+def _character_class(characters: str) -> str:
+    """The characters as \\uXXXX escapes, consecutive ones as ranges."""
+    runs: list[list[int]] = []
+    for code in sorted(map(ord, characters)):
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(f"\\u{first:04x}" + (f"-\\u{last:04x}" if last > first else "")
+                   for first, last in runs)
+
+
+# The patterns the OpenAPI document gives a text (core.serializers.TextField): no NUL
+# character (DRF refuses it, and PostgreSQL cannot store it), and for a required one
+# something other than whitespace.
+TEXT_PATTERN = r"^[^\u0000]*$"
+NOT_BLANK_TEXT_PATTERN = (rf"^[^\u0000]*[^\u0000{_character_class(WHITESPACE)}]"
+                          r"[^\u0000]*$")
+
+
+def strip(text: str) -> str:
+    return text.strip(WHITESPACE)
+
+
 def _label(name: str) -> str:
     return name.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
@@ -61,21 +94,29 @@ class Text:
     name: str
     max_length: int
     required: bool = False
+    # A pattern a text that is not empty must match (the OpenAPI document shows it), and
+    # what a mismatch says.
+    pattern: str | None = None
+    mismatch: str = ""
 
     def clean(self, value: str | None) -> str:
-        text = (value or "").strip()
+        text = strip(value or "")
         if self.required and not text:
             raise DomainError("required", f"{_label(self.name)} is required.", field=self.name)
         if len(text) > self.max_length:
             raise DomainError(
                 "too_long", f"{_label(self.name)} has at most {self.max_length:,} characters "
                 f"({len(text):,} given).", field=self.name, max_length=self.max_length)
+        if text and self.pattern and not re.fullmatch(self.pattern, text):
+            raise DomainError("validation_error", self.mismatch, field=self.name)
         return text
 
     def validators(self) -> list:
         found = [_MaxLength(self.max_length)]
         if self.required:
             found.append(_MinLength(1))
+        if self.pattern:
+            found.append(DocumentedRegex(self.pattern))
         return found
 
     def describe(self) -> str:
@@ -140,6 +181,24 @@ class Range:
 
     def describe(self) -> str:
         return f"{self.minimum} to {self.maximum}."
+
+
+@dataclass(frozen=True)
+class Token:
+    """An opaque token the API handed out, sent back as it came: 1 to ``max_length``
+    characters of base64url. Whether a well-formed one is a token the API handed out,
+    only its reader can tell."""
+
+    name: str
+    max_length: int
+    PATTERN: ClassVar[str] = r"^[A-Za-z0-9_-]+$"
+
+    def matches(self, value: str | None) -> bool:
+        return bool(value) and len(value) <= self.max_length and bool(
+            re.fullmatch(self.PATTERN, value))
+
+    def validators(self) -> list:
+        return [_MinLength(1), _MaxLength(self.max_length), DocumentedRegex(self.PATTERN)]
 
 
 @contextmanager

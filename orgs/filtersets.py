@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from core.filters import IntegerFilter
+from core.filters import BooleanFilter, IntegerFilter
 
 from .models import Organization, OrganizationKind, ServiceType
 
@@ -23,10 +23,10 @@ class OrganizationFilterSet(django_filters.FilterSet):
     service_type = django_filters.CharFilter(
         field_name="service_types__code", help_text="Offers this service type (its code)."
     )
-    accepting_referrals = django_filters.BooleanFilter(
+    accepting_referrals = BooleanFilter(
         help_text="Whether it currently accepts referrals."
     )
-    active = django_filters.BooleanFilter(help_text="Whether it is active in the coalition.")
+    active = BooleanFilter(help_text="Whether it is active in the coalition.")
     search = django_filters.CharFilter(
         method="filter_search", help_text="Case-insensitive match on name or slug."
     )

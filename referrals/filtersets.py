@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from core.filters import InstantFilter, IntegerFilter
+from core.filters import BooleanFilter, InstantFilter, IntegerFilter, UUIDFilter
 
 from .models import OPEN_STATUSES, Client, Priority, Referral, Status
 
@@ -25,8 +25,8 @@ class ReferralFilterSet(django_filters.FilterSet):
                                          help_text="Receiving organisation slug.")
     district = IntegerFilter(field_name="district__number",
                              help_text="Client's senate district.")
-    client = django_filters.UUIDFilter(field_name="client_id", help_text="Client id.")
-    parent = django_filters.UUIDFilter(field_name="parent_id", help_text="Parent referral id.")
+    client = UUIDFilter(field_name="client_id", help_text="Client id.")
+    parent = UUIDFilter(field_name="parent_id", help_text="Parent referral id.")
     created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601).")
     created_before = InstantFilter(
@@ -36,7 +36,7 @@ class ReferralFilterSet(django_filters.FilterSet):
         help_text="Changed strictly after this instant (ISO 8601): incremental sync.")
     updated_before = InstantFilter(
         field_name="updated_at", lookup_expr="lte", help_text="Changed at or before (ISO 8601).")
-    overdue = django_filters.BooleanFilter(
+    overdue = BooleanFilter(
         method="filter_overdue",
         help_text="Open referrals whose needed-by date has passed (true) or not (false).")
     ordering = django_filters.OrderingFilter(

@@ -130,7 +130,6 @@ def referral_notes(principal, referral_id) -> QuerySet[ReferralNote]:
 # keyed below it can still appear. SQLite has no concurrent writers, hence no bound.
 PG_COMMITTED_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 SQLITE_COMMITTED_HORIZON = "SELECT COALESCE(MAX(change_seq), 0) + 1 FROM referrals_referral"
-SYNC_TOKEN_MAX_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ class SyncPosition:
     def decode(cls, token: str) -> SyncPosition:
         invalid = DomainError("invalid_sync_token",
                               "`since` is not a sync token this API handed out.", field="since")
-        if not token or len(token) > SYNC_TOKEN_MAX_LENGTH:
+        if not rules.SYNC_TOKEN.matches(token):
             raise invalid
         try:
             data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
@@ -206,7 +205,7 @@ def _instant(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:00-05:00
-        raise DomainError("validation_error", "`updated_after` is out of range.",
+        raise DomainError("date_out_of_range", "`updated_after` is out of range.",
                           field="updated_after") from None
 
 

@@ -250,10 +250,10 @@ def _consent_create(principal: Principal, client: Client, shared_with: Organizat
     if timezone.is_naive(captured_at):  # GraphQL's DateTime may come without an offset
         captured_at = timezone.make_aware(captured_at)
     if captured_at > timezone.now():
-        raise DomainError("validation_error", "Consent cannot be captured in the future.",
+        raise DomainError("date_out_of_range", "Consent cannot be captured in the future.",
                           field="captured_at")
     if captured_at < EARLIEST_CONSENT:
-        raise DomainError("validation_error", "Consent cannot be captured before 2000.",
+        raise DomainError("date_out_of_range", "Consent cannot be captured before 2000.",
                           field="captured_at")
     # In UTC: PostgreSQL refuses UTC offsets over 15:59, which ISO 8601 allows.
     captured_at = captured_at.astimezone(UTC)
@@ -407,7 +407,7 @@ def referral_create(*, principal: Principal, receiving_org: str, service_type: s
     (``client_id``) or a new one (``client``), with consent on file or given here."""
     require_casework(principal)
     if (client_id is None) == (client is None):
-        raise DomainError("validation_error", "Give exactly one of client_id or client.",
+        raise DomainError("exactly_one_required", "Give exactly one of client_id or client.",
                           field="client_id")
     summary = rules.SUMMARY.clean(summary)
     receiver = _organization(receiving_org, "receiving_org")
@@ -449,6 +449,16 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
                       outcomes: list[OutcomeInput], expected_version: int | None,
                       kind: str = EventKind.STATUS_CHANGED) -> Referral:
     to = _choice(to, Status, "invalid_status", "to")
+    # The input's own rules first: a request the OpenAPI document refuses is a 400
+    # whatever the referral's version.
+    reason = rules.REASON.clean(reason)
+    outcomes = rules.OUTCOMES.clean(outcomes)
+    for index, outcome in enumerate(outcomes):
+        with nested(f"outcomes[{index}]"):
+            rules.OUTCOME_NOTE.clean(outcome.note)
+    codes = [o.code for o in outcomes]
+    for code in codes:
+        _choice(code, OutcomeCode, "invalid_outcome", "outcomes")
     check_version(referral, expected_version)
     party = _party(principal, referral)
     if party is None:
@@ -462,15 +472,9 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
         who = " or ".join(sorted(allowed[to]))
         raise DomainError("not_allowed_for_party",
                           f"Only the {who} may move a referral from {referral.status} to {to}.", field="to")
-    reason = rules.REASON.clean(reason)
-    outcomes = rules.OUTCOMES.clean(outcomes)
-    for index, outcome in enumerate(outcomes):
-        with nested(f"outcomes[{index}]"):
-            rules.OUTCOME_NOTE.clean(outcome.note)
     if to in REASON_REQUIRED and not reason:
         raise DomainError("reason_required", f"A reason is required to move to {to}.",
                           field="reason")
-    codes = [o.code for o in outcomes]
     if outcomes and to not in OUTCOMES_ALLOWED:
         raise DomainError("outcomes_not_allowed",
                           "Outcomes are recorded only when completing or failing.",
@@ -478,8 +482,6 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
     if to == Status.COMPLETED and not outcomes:
         raise DomainError("outcomes_required", "Completing a referral records at least one "
                           "outcome.", field="outcomes")
-    for code in codes:
-        _choice(code, OutcomeCode, "invalid_outcome", "outcomes")
     if len(set(codes)) != len(codes):
         raise DomainError("duplicate_outcome", "Each outcome code may appear once.",
                           field="outcomes")

@@ -32,6 +32,8 @@ from . import fiscal, suppression
 from .models import Grant, ServiceEvent, ServiceEventKind
 
 MAX_DIMENSIONS = 3
+# Described in the documents; validate_spec answers it with too_many_dimensions.
+DIMENSIONS_LIMIT = Items("dimensions", MAX_DIMENSIONS)
 UNKNOWN = "unknown"
 
 # The input rules of a report request (REST and GraphQL only describe them).

@@ -46,7 +46,7 @@ def _resolve(data: dict) -> dict:
     if "title" in values:
         values["title"] = TITLE.clean(values["title"])
     if "date" in values and values["date"] > timezone.localdate():
-        raise DomainError("validation_error", "Record events that have happened.", field="date")
+        raise DomainError("date_out_of_range", "Record events that have happened.", field="date")
     if "service_type" in values:
         service = ServiceType.objects.filter(code=values["service_type"]).first()
         if service is None:

@@ -103,13 +103,13 @@ ROWS = [
     Row("referral_create", {"client": {"email": "nope"}}, "validation_error", "client.email"),
     Row("referral_create", {"client": {"phone": "1" * 41}}, "too_long", "client.phone"),
     Row("referral_create", {"consent": {"method": "verbal", "captured_at": FUTURE}},
-        "validation_error", "consent.captured_at"),
+        "date_out_of_range", "consent.captured_at"),
     Row("referral_create", {"consent": {"method": "verbal",
                                         "captured_at": "1999-12-31T12:00:00+00:00"}},
-        "validation_error", "consent.captured_at"),
+        "date_out_of_range", "consent.captured_at"),
     Row("referral_create", {"consent": None}, "consent_required", "consent"),
-    Row("referral_create", {"client": None}, "validation_error", "client_id"),
-    Row("referral_create", {"client_id": "own"}, "validation_error", "client_id"),
+    Row("referral_create", {"client": None}, "exactly_one_required", "client_id"),
+    Row("referral_create", {"client_id": "own"}, "exactly_one_required", "client_id"),
     Row("referral_create", {"client": None, "client_id": "foreign"}, "not_found", None),
     Row("referral_create", {}, "insufficient_scope", None, actor="funder"),
     # --- referral_transition (the receiver, on a requested referral) ------------------
@@ -161,7 +161,7 @@ ROWS = [
     Row("referral_note_add", {}, "not_found", None, actor="third"),
     # --- consent_record and client_erase --------------------------------------------
     Row("consent_record", {"shared_with": "nobody"}, "unknown_organization", "shared_with"),
-    Row("consent_record", {"captured_at": FUTURE}, "validation_error", "captured_at"),
+    Row("consent_record", {"captured_at": FUTURE}, "date_out_of_range", "captured_at"),
     Row("consent_record", {}, "not_found", None, actor="third"),
     Row("client_erase", {}, "not_client_creator", None, actor="receiver"),
     Row("client_erase", {}, "not_found", None, actor="third"),
@@ -203,7 +203,7 @@ ROWS = [
     Row("service_event_create", {"languages": ["es"] * 21}, "too_many_items", "languages"),
     Row("service_event_create", {"service_type": "nope"}, "unknown_service_type",
         "service_type"),
-    Row("service_event_create", {"date": TOMORROW}, "validation_error", "date"),
+    Row("service_event_create", {"date": TOMORROW}, "date_out_of_range", "date"),
     Row("service_event_create", {}, "insufficient_scope", None, actor="funder"),
     # --- webhook_create ------------------------------------------------------------
     Row("webhook_create", {"events": []}, "required", "events"),
@@ -211,7 +211,7 @@ ROWS = [
     Row("webhook_create", {"description": long(201)}, "too_long", "description"),
     Row("webhook_create", {"url": "ftp://hooks.example.org/in"}, "webhook_url_invalid",
         "url"),
-    Row("webhook_create", {"url": ""}, "webhook_url_invalid", "url"),
+    Row("webhook_create", {"url": ""}, "required", "url"),
 ]
 
 

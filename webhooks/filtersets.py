@@ -2,13 +2,13 @@
 
 import django_filters
 
-from core.filters import InstantFilter
+from core.filters import BooleanFilter, InstantFilter, UUIDFilter
 
 from .models import DeliveryState, EventType, WebhookDelivery, WebhookSubscription
 
 
 class WebhookSubscriptionFilterSet(django_filters.FilterSet):
-    active = django_filters.BooleanFilter(help_text="Enabled (true) or disabled (false).")
+    active = BooleanFilter(help_text="Enabled (true) or disabled (false).")
 
     class Meta:
         model = WebhookSubscription
@@ -21,7 +21,7 @@ class WebhookDeliveryFilterSet(django_filters.FilterSet):
         help_text="pending, succeeded or failed; repeat to match several.")
     event_type = django_filters.MultipleChoiceFilter(
         choices=EventType.choices, distinct=False, help_text="Event type; repeatable.")
-    event_id = django_filters.UUIDFilter(help_text="The event's id (the webhook-id header).")
+    event_id = UUIDFilter(help_text="The event's id (the webhook-id header).")
     created_after = InstantFilter(field_name="created_at", lookup_expr="gte",
                                   help_text="Created at or after (ISO 8601).")
     created_before = InstantFilter(field_name="created_at", lookup_expr="lt",

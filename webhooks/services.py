@@ -86,7 +86,7 @@ def announce_change(change: Change) -> None:
 # --- subscriptions --------------------------------------------------------------
 
 # The input rules of webhook subscriptions (REST and GraphQL only describe them).
-URL = Text("url", MAX_URL_LENGTH)
+URL = Text("url", MAX_URL_LENGTH, required=True)
 DESCRIPTION = Text("description", 200)
 EVENTS = Items("events", len(SUBSCRIBABLE_EVENTS), min_items=1)
 

@@ -2,12 +2,12 @@
 selectors loaded; input serializers only parse (the services decide)."""
 
 from django import forms
-from django.conf import settings
 from rest_framework import serializers
 
 from core.filters import UTCIsoDateTimeField
+from core.pagination import page_size_field
 from core.rules import DocumentedEmail, DocumentedRegex
-from core.serializers import RequiredTextField
+from core.serializers import QuerySerializer, RequiredTextField, TextField
 
 from .. import rules
 
@@ -222,19 +222,19 @@ class ClientInputSerializer(serializers.Serializer):
     given_name = RequiredTextField(validators=rules.GIVEN_NAME.validators())
     family_name = RequiredTextField(validators=rules.FAMILY_NAME.validators())
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    phone = serializers.CharField(required=False, allow_blank=True, default="",
-                                  validators=rules.PHONE.validators())
-    email = serializers.CharField(required=False, allow_blank=True,
-                                  validators=[DocumentedEmail(), *rules.EMAIL.validators()])
+    phone = TextField(required=False, allow_blank=True, default="",
+                      validators=rules.PHONE.validators())
+    email = TextField(required=False, allow_blank=True,
+                      validators=[DocumentedEmail(), *rules.EMAIL.validators()])
     preferred_languages = serializers.ListField(
-        child=serializers.CharField(validators=rules.LANGUAGE_CODE.validators()),
+        child=RequiredTextField(validators=rules.LANGUAGE_CODE.validators()),
         required=False, default=list, validators=rules.PREFERRED_LANGUAGES.validators(),
         help_text="ISO 639 codes, the primary language first.")
     contact_preference = serializers.ChoiceField(choices=ContactPreference.choices,
                                                  default=ContactPreference.PHONE)
-    a_number = serializers.CharField(required=False, allow_blank=True,
-                                     validators=[DocumentedRegex(a_number_validator.regex)],
-                                     help_text="Optional A-Number, 8 or 9 digits.")
+    a_number = TextField(required=False, allow_blank=True,
+                         validators=[DocumentedRegex(a_number_validator.regex)],
+                         help_text="Optional A-Number, 8 or 9 digits.")
 
 
 class ReferralCreateSerializer(serializers.Serializer):
@@ -243,29 +243,29 @@ class ReferralCreateSerializer(serializers.Serializer):
     consent = ConsentInputSerializer(
         required=False, help_text="Consent given now to share with the receiving organisation; "
                                   "not needed when an active consent is on file.")
-    receiving_org = serializers.CharField(help_text="Receiving organisation slug.")
-    service_type = serializers.CharField(help_text="Service type code.")
+    receiving_org = TextField(help_text="Receiving organisation slug.")
+    service_type = TextField(help_text="Service type code.")
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
     needed_by = serializers.DateField(required=False, allow_null=True)
     intake_channel = serializers.ChoiceField(choices=IntakeChannel.choices)
     district = serializers.IntegerField(
         required=False, allow_null=True, validators=rules.DISTRICT.validators(),
         help_text="The client's senate district; default: the sender's, if it serves one.")
-    summary = serializers.CharField(required=False, allow_blank=True, default="",
-                                    validators=rules.SUMMARY.validators())
+    summary = TextField(required=False, allow_blank=True, default="",
+                        validators=rules.SUMMARY.validators())
 
 
 class OutcomeInputSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=OutcomeCode.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="",
-                                 validators=rules.OUTCOME_NOTE.validators())
+    note = TextField(required=False, allow_blank=True, default="",
+                     validators=rules.OUTCOME_NOTE.validators())
 
 
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   validators=rules.REASON.validators(),
-                                   help_text="Required for rejected, cancelled, on-hold, failed.")
+    reason = TextField(required=False, allow_blank=True, default="",
+                       validators=rules.REASON.validators(),
+                       help_text="Required for rejected, cancelled, on-hold, failed.")
     outcomes = serializers.ListField(
         child=OutcomeInputSerializer(), required=False, default=list,
         validators=rules.OUTCOMES.validators(),
@@ -278,14 +278,14 @@ FORWARD_SUMMARY_HELP = (
 
 
 class ForwardSerializer(serializers.Serializer):
-    receiving_org = serializers.CharField(help_text="The third organisation.")
-    service_type = serializers.CharField(required=False,
-                                         help_text="Default: the parent's service type.")
-    reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   validators=rules.REASON.validators())
-    summary = serializers.CharField(required=False, allow_blank=True, default="",
-                                    validators=rules.SUMMARY.validators(),
-                                    help_text=FORWARD_SUMMARY_HELP)
+    receiving_org = TextField(help_text="The third organisation.")
+    service_type = TextField(required=False,
+                             help_text="Default: the parent's service type.")
+    reason = TextField(required=False, allow_blank=True, default="",
+                       validators=rules.REASON.validators())
+    summary = TextField(required=False, allow_blank=True, default="",
+                        validators=rules.SUMMARY.validators(),
+                        help_text=FORWARD_SUMMARY_HELP)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     needed_by = serializers.DateField(required=False, allow_null=True)
     consent = ConsentInputSerializer(required=False)
@@ -296,7 +296,7 @@ class NoteCreateSerializer(serializers.Serializer):
 
 
 class ConsentCreateSerializer(ConsentInputSerializer):
-    shared_with = serializers.CharField(
+    shared_with = TextField(
         help_text="Organisation the client agrees to share with.")
 
 
@@ -310,23 +310,22 @@ class InstantField(serializers.DateTimeField):
             raise serializers.ValidationError(exc.messages, code="invalid") from None
 
 
-class ReferralChangesQuerySerializer(serializers.Serializer):
-    since = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False,
+class ReferralChangesQuerySerializer(QuerySerializer):
+    # Optional, and never blank when sent: a blank one is the selector's
+    # invalid_sync_token, as in GraphQL.
+    since = RequiredTextField(
+        required=False, trim_whitespace=False, validators=rules.SYNC_TOKEN.validators(),
         help_text="The next_since of your previous sync. Store next_since and send it as "
                   "since on the next sync; repeat while more is true.")
     updated_after = InstantField(
         required=False,
         help_text="First sync only (without since): only referrals changed after this "
                   "instant (ISO 8601 with a UTC offset). Omit both for a full sync.")
-    page_size = serializers.IntegerField(
-        required=False, min_value=1, default=50,
-        help_text=f"Referrals per page; at most {settings.API_MAX_PAGE_SIZE} (larger asks "
-                  "are cut to that).")
+    page_size = page_size_field(required=False, default=50)
 
 
-class RoutingQuerySerializer(serializers.Serializer):
-    service_type = serializers.CharField()
-    language = serializers.CharField(required=False, validators=rules.ROUTING_LANGUAGE.validators())
+class RoutingQuerySerializer(QuerySerializer):
+    service_type = TextField()
+    language = TextField(required=False, validators=rules.ROUTING_LANGUAGE.validators())
     district = serializers.IntegerField(required=False, validators=rules.DISTRICT.validators())
 

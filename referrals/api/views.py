@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -17,6 +18,7 @@ from core.scopes import REFERRALS_READ, REFERRALS_WRITE
 
 from .. import selectors, services
 from ..filtersets import ClientFilterSet, ReferralFilterSet
+from ..idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from ..services import ClientInput, ConsentInput, OutcomeInput
 from .serializers import (
     ClientInputSerializer,
@@ -38,12 +40,21 @@ from .serializers import (
 )
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="A unique key per create (e.g. a UUID). Same key and body replays the first "
-                "response; another body is 422; a key still in flight is 409.")
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
+                        "pattern": KEY_PATTERN},
+    OpenApiParameter.HEADER, required=True,
+    description="A unique key per create (e.g. a UUID), quoted or not. Same key and body "
+                "replays the first response; another body is 422; a key still in flight is "
+                "409.")
+# The ETag of a referral ("3"), quotes optional. Not `*`: a write must name the version it
+# was decided on (expectedVersion in GraphQL), so that it never overwrites a change its
+# author has not seen; RFC 9110's `If-Match: *` ("any current version") names none.
+ETAG_PATTERN = r'^("[0-9]+"|[0-9]+)$'
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description='The ETag of the referral you read, e.g. "3". Missing: 428; stale: 412.')
+    "If-Match", {"type": "string", "pattern": ETAG_PATTERN}, OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the referral you read, e.g. "3". Missing, `*` or not an ETag: '
+                "428; stale: 412.")
 
 
 class ReferralCursorPagination(CursorPagination):
@@ -80,11 +91,11 @@ def expected_version(request) -> int | None:
     if raw is None:
         return None
     value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    if not value.isdigit():
-        raise DomainError("version_mismatch", 'If-Match must be the referral\'s ETag, e.g. "3".')
-    return int(value)
+    if not re.fullmatch(ETAG_PATTERN, value):
+        raise DomainError("precondition_required",
+                          'If-Match must be the ETag of the referral you read, e.g. "3" '
+                          "(If-Match: * names no version).")
+    return int(value.strip('"'))
 
 
 def with_etag(response: Response, referral) -> Response:
@@ -110,12 +121,13 @@ class ReferralViewSet(viewsets.GenericViewSet):
     # What each operation may refuse with (the OpenAPI document lists them).
     problem_codes_by_action = {
         "list": ("invalid_status",),
-        "changes": ("invalid_sync_token", "invalid_sync_request"),
+        "changes": ("invalid_sync_token", "invalid_sync_request", "date_out_of_range"),
         "create": (
             "required", "too_long", "too_many_items", "unknown_district", "unknown_language",
             "unknown_organization", "unknown_service_type", "self_referral",
             "receiver_not_accepting", "service_not_offered", "consent_required",
-            "client_erased", "not_found", "funder_not_allowed", "idempotency_key_missing",
+            "client_erased", "not_found", "funder_not_allowed", "date_out_of_range",
+            "exactly_one_required", "idempotency_key_missing",
             "idempotency_key_invalid", "idempotency_key_reused", "idempotency_key_in_flight"),
         "transition": (
             "too_long", "too_many_items", "reason_required", "invalid_transition",
@@ -126,7 +138,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
             "too_long", "unknown_organization", "unknown_service_type", "forward_to_party",
             "receiver_not_accepting", "service_not_offered", "consent_required",
             "not_allowed_for_party", "precondition_required", "version_mismatch",
-            "funder_not_allowed"),
+            "funder_not_allowed", "date_out_of_range"),
         "add_note": ("required", "too_long", "not_a_party", "funder_not_allowed"),
     }
 
@@ -282,7 +294,7 @@ class ClientViewSet(viewsets.GenericViewSet):
     problem_codes_by_action = {
         "create": ("required", "too_long", "too_many_items", "unknown_language",
                    "funder_not_allowed"),
-        "add_consent": ("unknown_organization", "invalid_consent_method"),
+        "add_consent": ("unknown_organization", "invalid_consent_method", "date_out_of_range"),
         "destroy": ("not_client_creator",),
     }
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.routing import UUID_PATTERN
-from core.serializers import DomainChoiceField, RequiredTextField
+from core.serializers import DomainChoiceField, RequiredTextField, TextField
 from orgs.models import Language
 from core.scopes import REFERRALS_WRITE, REPORTS_READ
 
@@ -29,6 +29,9 @@ from core.renderers import CSVRenderer, PrintableHTMLRenderer
 class CommaListField(serializers.ListField):
     """A list from repeated query parameters or one comma-separated value."""
 
+    # ``uniqueItems`` in the OpenAPI document (config.openapi): a value may appear once.
+    unique_items = False
+
     def to_internal_value(self, data):
         if isinstance(data, str):
             data = [data]
@@ -36,9 +39,14 @@ class CommaListField(serializers.ListField):
         return super().to_internal_value(items)
 
 
+class UniqueCommaListField(CommaListField):
+    unique_items = True
+
+
 class ServiceNumbersQuerySerializer(serializers.Serializer):
-    dimensions = CommaListField(child=DomainChoiceField(choices=selectors.DIMENSIONS),
+    dimensions = UniqueCommaListField(child=DomainChoiceField(choices=selectors.DIMENSIONS),
                                 required=False, default=list,
+                                validators=selectors.DIMENSIONS_LIMIT.validators(),
                                 help_text=f"Up to {selectors.MAX_DIMENSIONS}, comma-separated.")
     period = DomainChoiceField(choices=selectors.PERIODS, default="sfy",
                                help_text="Granularity of the period dimension.")
@@ -47,15 +55,14 @@ class ServiceNumbersQuerySerializer(serializers.Serializer):
                               help_text="Default: every measure the dimensions allow.")
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
-    fiscal_year = serializers.CharField(required=False,
-                                        validators=selectors.FISCAL_YEAR.validators(),
-                                        help_text="2017-18 (State, Apr-Mar) or NYC FY2018.")
-    organizations = CommaListField(child=serializers.CharField(), required=False, default=list,
+    fiscal_year = TextField(required=False, validators=selectors.FISCAL_YEAR.validators(),
+                            help_text="2017-18 (State, Apr-Mar) or NYC FY2018.")
+    organizations = CommaListField(child=TextField(), required=False, default=list,
                                    validators=selectors.ORGANIZATIONS.validators())
     districts = CommaListField(
         child=serializers.IntegerField(validators=selectors.DISTRICT.validators()),
         required=False, default=list, validators=selectors.DISTRICTS.validators())
-    service_types = CommaListField(child=serializers.CharField(), required=False, default=list,
+    service_types = CommaListField(child=TextField(), required=False, default=list,
                                    validators=selectors.SERVICE_TYPES.validators())
 
     def to_internal_value(self, data):
@@ -120,9 +127,9 @@ class ServiceNumbersView(APIView):
 
 
 class BudgetQuerySerializer(serializers.Serializer):
-    org = serializers.CharField(help_text="The grantee organisation's slug.")
-    fiscal_year = serializers.CharField(validators=selectors.FISCAL_YEAR.validators(),
-                                        help_text="State fiscal year, e.g. 2017-18.")
+    org = RequiredTextField(help_text="The grantee organisation's slug.")
+    fiscal_year = TextField(validators=selectors.FISCAL_YEAR.validators(),
+                            help_text="State fiscal year, e.g. 2017-18.")
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 63},
@@ -205,7 +212,9 @@ class BudgetRequestView(APIView):
 class LanguageCodesField(serializers.ListField):
     """ISO 639 codes in, the related languages' codes out."""
 
-    child = serializers.CharField()
+    # Not blank and no NUL, as the document says; a code that is no language is the
+    # service's unknown_language.
+    child = RequiredTextField()
 
     def to_representation(self, data):
         return [language.code for language in data.all()]
@@ -258,7 +267,7 @@ class ServiceEventViewSet(viewsets.ModelViewSet):
     }
     _event_codes = ("required", "too_long", "out_of_range", "unknown_district",
                     "unknown_language", "too_many_items", "unknown_service_type",
-                    "invalid_kind", "not_an_organiser")
+                    "invalid_kind", "not_an_organiser", "date_out_of_range")
     problem_codes_by_action = {"create": _event_codes, "partial_update": _event_codes}
 
     def get_queryset(self):

@@ -2,32 +2,35 @@
 
 Every operation, reads and writes (the Idempotency-Key and If-Match headers are
 in the document), positive and negative data, then stateful sequences that
-follow the document's links. No server error, and every response matches the
-document: its status codes, content types and schemas. Bounded by examples per
-operation, with a fixed seed.
+follow the document's links, under every check schemathesis has (``--checks
+all``): no server error; every response matches the document (status codes,
+content types, headers, schemas); input the document refuses is refused, and input
+it allows is accepted unless a rule the document cannot state refuses it (the codes
+of core.errors.BEYOND_THE_DOCUMENT, applied by tests/live/openapi_hooks.py); a
+missing required header is refused; authentication is never ignored. Bounded by
+examples per operation, with a fixed seed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
-from .server import schemathesis_command
+from .server import BASE_DIR, schemathesis_command
 
 pytestmark = pytest.mark.live
 
-CHECKS = ",".join([
-    "not_a_server_error",
-    "response_schema_conformance",
-    "status_code_conformance",
-    "content_type_conformance",
-])
+CHECKS = "all"
+# A missing required header is refused with one of these: schemathesis's own list, and
+# 428 Precondition Required (RFC 6585), the answer to a write without If-Match.
+MISSING_HEADER_STATUSES = [400, 401, 403, 406, 415, 422, 428]
 SEED = 20170301
-RUN_TIMEOUT = 240  # seconds; the longer run takes about a minute and a half
+RUN_TIMEOUT = 480  # seconds; the longer run takes about a minute and a half on a quiet machine
 
 
 def write_config(server, token: str, path: Path) -> Path:
@@ -54,6 +57,8 @@ def write_config(server, token: str, path: Path) -> Path:
     lines = []
     for name, values in dictionaries.items():
         lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+    lines += ["[checks.missing_required_header]",
+              f"expected-statuses = {json.dumps(MISSING_HEADER_STATUSES)}", ""]
     lines.append("[parameters]")
     lines += [f'"{key}" = {{ dictionary = "{name}", probability = 0.7 }}'
               for key, name in bindings.items()]
@@ -98,8 +103,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
         "--output-truncate", "true",
     ]
     try:
-        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
-                                timeout=RUN_TIMEOUT)
+        result = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.live.openapi_hooks",
+                 "PYTHONPATH": str(BASE_DIR)})
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"schemathesis ran over {RUN_TIMEOUT}s:\n{(exc.stdout or '')[-4000:]}")
     output = result.stdout + result.stderr

@@ -185,7 +185,7 @@ def test_client_and_client_id_together_are_refused(office):
 
     response = post_referral(office, new_referral_body(client_id=str(client.pk)))
 
-    assert_problem(response, 400, "validation_error")
+    assert_problem(response, 400, "exactly_one_required")
 
 
 @pytest.mark.parametrize("a_number", ["1234567", "ABCDEFGH", "12345678A", "1234567890",
@@ -690,7 +690,7 @@ def test_consent_refusals(office):
                    "validation_error")
     future = (timezone.now() + timedelta(days=1)).isoformat()
     assert_problem(office.post(url, {"shared_with": "cala", "method": "verbal",
-                                     "captured_at": future}), 400, "validation_error")
+                                     "captured_at": future}), 400, "date_out_of_range")
     assert_problem(office.post(f"{url}{uuid.uuid4()}/revoke/"), 404, "not_found")
     assert not Consent.objects.exists()
 

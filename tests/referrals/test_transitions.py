@@ -365,19 +365,23 @@ def test_graphql_transition_codes(coalition, api, from_status, party, to, reason
         assert loop.refresh().version == version
 
 
-def test_rest_if_match_missing_is_428_and_stale_is_412(coalition, api):
+def test_rest_if_match_missing_or_not_an_etag_is_428_and_stale_is_412(coalition, api):
     receiver = api("camba-legal")
     loop = make_referral("accepted")
     url = f"/api/v1/referrals/{loop.id}/transition/"
 
     missing = receiver.post(url, {"to": "in-progress"})
     stale = receiver.post(url, {"to": "in-progress"}, headers={"If-Match": '"1"'})
-    garbage = receiver.post(url, {"to": "in-progress"}, headers={"If-Match": "*"})
+    # RFC 9110's "any current version" names no version: not a precondition this API takes.
+    any_version = receiver.post(url, {"to": "in-progress"}, headers={"If-Match": "*"})
+    garbage = receiver.post(url, {"to": "in-progress"}, headers={"If-Match": 'W/"2"'})
 
     assert (missing.status_code, missing.json()["code"]) == (428, "precondition_required")
     assert (stale.status_code, stale.json()["code"]) == (412, "version_mismatch")
     assert stale["ETag"] == '"2"'
-    assert (garbage.status_code, garbage.json()["code"]) == (412, "version_mismatch")
+    assert (any_version.status_code, any_version.json()["code"]) == (
+        428, "precondition_required")
+    assert (garbage.status_code, garbage.json()["code"]) == (428, "precondition_required")
     assert loop.refresh().version == 2
 
 

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import DomainChoiceField
+from core.serializers import DomainChoiceField, RequiredTextField, TextField
 
 from ..models import (
     SUBSCRIBABLE_EVENTS,
@@ -53,12 +53,12 @@ class WebhookSubscriptionWithSecretSerializer(WebhookSubscriptionSerializer):
 
 
 class WebhookSubscriptionInputSerializer(serializers.Serializer):
-    url = serializers.CharField(allow_blank=True, validators=rules.URL.validators(),
-                                help_text="https URL on a public host; we POST events to it.")
+    url = RequiredTextField(validators=rules.URL.validators(),
+                            help_text="https URL on a public host; we POST events to it.")
     events = serializers.ListField(child=DomainChoiceField(choices=SUBSCRIBABLE_EVENTS),
                                    validators=rules.EVENTS.validators(), help_text=EVENTS_HELP)
-    description = serializers.CharField(required=False, allow_blank=True, default="",
-                                        validators=rules.DESCRIPTION.validators())
+    description = TextField(required=False, allow_blank=True, default="",
+                            validators=rules.DESCRIPTION.validators())
     active = serializers.BooleanField(required=False, default=True)
 
 
