@@ -13,7 +13,7 @@ BROKER ?= $(or $(CELERY_BROKER_URL),$(REDIS_URL),redis://127.0.0.1:6379/0)
 # no browser is ever downloaded by Playwright itself.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-postgres test-sqlite schema install requirements clean chromium
+.PHONY: demo test test-postgres test-sqlite schema install requirements clean chromium screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,14 @@ test-postgres: $(VENV)/.installed-dev chromium
 test-sqlite: $(VENV)/.installed-dev chromium
 	@echo "==> test suite on SQLite"
 	DATABASE_URL="sqlite:///$(CURDIR)/var/test.sqlite3" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider
+
+# Copy the README's screenshots from the last browser-test run (tests/web).
+SCREENSHOTS := 03-intake 05-inbox 06-referral-completed 07-dashboard-funder
+screenshots:
+	@for name in $(SCREENSHOTS); do \
+		test -f var/screenshots/$$name.png || { echo "var/screenshots/$$name.png is missing: run make test first."; exit 1; }; \
+		cp var/screenshots/$$name.png docs/screenshots/; done
+	@echo "==> copied $(SCREENSHOTS) to docs/screenshots/"
 
 # Regenerate the committed GraphQL SDL, OpenAPI document and docs/errors.md after an
 # API change.

@@ -18,10 +18,10 @@ from .models import Action, AuditRecord, Channel
 logger = logging.getLogger(__name__)
 
 
-def _principal_fields(principal) -> dict:
+def _principal_fields(principal, user=None) -> dict:
     return {
         "organization": principal.organization if principal else None,
-        "user": principal.user if principal else None,
+        "user": principal.user if principal else user,
         "application": principal.application if principal else None,
     }
 
@@ -39,12 +39,13 @@ def record_write(change: Change) -> None:
         for object_id in change.object_ids])
 
 
-def flush_reads(principal, context: RequestContext) -> None:
-    """Write the reads a request collected, in one statement."""
+def flush_reads(principal, context: RequestContext, user=None) -> None:
+    """Write the reads a request collected, in one statement; ``user`` names the reader
+    when there is no principal (a signed-in admin page)."""
     rows = [
         AuditRecord(channel=context.channel, request_id=context.request_id,
                     operation=context.operation, action=Action.READ, object_type=object_type,
-                    object_id=object_id, **_principal_fields(principal))
+                    object_id=object_id, **_principal_fields(principal, user))
         for object_type, ids in sorted(context.reads.items()) for object_id in sorted(ids)
     ]
     if not rows:

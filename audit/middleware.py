@@ -12,6 +12,12 @@ from .context import flush_reads
 from .models import Channel
 
 
+def _signed_in(request):
+    """The session's user (the admin has no Principal: its reads name the user)."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 class AuditMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -23,6 +29,8 @@ class AuditMiddleware:
             channel = Channel.REST
         elif request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
             return self.get_response(request)
+        elif request.path.startswith("/admin/"):
+            channel = Channel.ADMIN
         else:
             channel = Channel.WEB
         token = context.begin(channel, f"{request.method} {request.path}"[:200])
@@ -33,7 +41,8 @@ class AuditMiddleware:
             context.end(token)
         if collected.reads and response.status_code < 400:
             try:
-                flush_reads(getattr(request, "principal", None), collected)
+                flush_reads(getattr(request, "principal", None), collected,
+                            user=_signed_in(request))
             except DatabaseError:
                 return database_unavailable(request)
         return response

@@ -25,6 +25,7 @@ class Channel(models.TextChoices):
     GRAPHQL = "graphql", "GraphQL"
     SYSTEM = "system", "System"
     WEB = "web", "Staff web app"
+    ADMIN = "admin", "Django admin"
 
 
 class AuditRecord(models.Model):

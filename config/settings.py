@@ -7,6 +7,7 @@ that ``manage.py check --deploy`` looks for.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "graphene_django",
     "oauth2_provider",
     "django_htmx",
+    "axes",
     "core",
     "orgs",
     "referrals",
@@ -106,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,6 +183,24 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 LOGIN_URL = "/accounts/login/"
+
+# --- Sign-in brute-force protection (django-axes) ----------------------------------
+# Every password sign-in (the staff app, the OAuth sign-in page, the admin): after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair is locked
+# out for AXES_COOLOFF_MINUTES; a success resets the count. `manage.py axes_reset`
+# lifts a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every manage.py command
+# A page of the staff app (its language, its Content-Security-Policy), status 429.
+AXES_LOCKOUT_CALLABLE = "web.views.locked_out"
+# Behind a proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (see docs/security.md).
 
 # --- Limits ---------------------------------------------------------------------
 # Request bodies over this are refused with 413 before they are parsed.

@@ -12,10 +12,12 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
+from core.errors import DomainError
 from core.principal import Principal
 from core.scopes import missing_scopes_message
 
 from .oauth import grantable_scopes
+from .policy import acting_organization
 
 
 class InvalidToken(exceptions.AuthenticationFailed):
@@ -39,20 +41,10 @@ def principal_for_token(access_token) -> Principal:
     if application is None:
         raise InvalidToken()
     user = access_token.user
-    if user is not None:
-        membership = getattr(user, "membership", None)
-        if membership is None or not membership.active:
-            raise InvalidToken(
-                "This user belongs to no organisation of the coalition; ask your "
-                "organisation admin to add you.",
-                code="no_membership",
-            )
-        organization = membership.organization
-    else:
-        organization = application.organization
-    if not organization.active:
-        raise InvalidToken("Your organisation is not active in the coalition.",
-                           code="organization_inactive")
+    try:
+        organization = acting_organization(user, application)
+    except DomainError as exc:
+        raise InvalidToken(exc.detail, code=exc.code) from None
     scopes = frozenset(set(access_token.scope.split()) & grantable_scopes(application, user))
     return Principal(
         organization=organization, scopes=scopes, application=application, user=user

@@ -4,6 +4,7 @@ The one table that keeps funders away from referral data: a funder's
 applications and analysts can never be granted a referrals scope.
 """
 
+from core.errors import DomainError
 from core.scopes import (
     ALL_SCOPES,
     ORGS_READ,
@@ -43,3 +44,21 @@ def scopes_for_kind(kind: str) -> frozenset[str]:
 
 def scopes_for_role(role: str) -> frozenset[str]:
     return SCOPES_BY_ROLE.get(role, frozenset())
+
+
+def acting_organization(user, application=None):
+    """The organisation a caller acts for: a person's active membership, else the OAuth
+    application's. Refused (DomainError) when a person belongs to none or the
+    organisation is inactive: the same words for a token and a staff sign-in."""
+    if user is not None:
+        membership = getattr(user, "membership", None)
+        if membership is None or not membership.active:
+            raise DomainError("no_membership", "This user belongs to no organisation of the "
+                              "coalition; ask your organisation admin to add you.")
+        organization = membership.organization
+    else:
+        organization = application.organization
+    if not organization.active:
+        raise DomainError("organization_inactive",
+                          "Your organisation is not active in the coalition.")
+    return organization

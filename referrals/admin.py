@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from core.context import note_read
+
 from .models import Referral, ReferralEvent
 
 
@@ -31,3 +33,20 @@ class ReferralAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # Every referral an admin page shows is a read of client data, in the audit trail
+    # (channel "admin", the signed-in user) like the API's and the staff app's.
+    def get_object(self, request, object_id, from_field=None):
+        referral = super().get_object(request, object_id, from_field)
+        if referral is not None:
+            note_read("referral", referral.pk)
+            note_read("client", referral.client_id)
+        return referral
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            for referral in changelist.result_list:
+                note_read("referral", referral.pk)
+        return response

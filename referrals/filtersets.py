@@ -1,12 +1,29 @@
 """One FilterSet per resource, used by REST and GraphQL alike."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, When
 from django.utils import timezone
 
 from core.filters import BooleanFilter, InstantFilter, IntegerFilter, UUIDFilter
 
 from .models import OPEN_STATUSES, Client, Priority, Referral, Status
+
+
+# A referral's priority as a rank: 0 is the most urgent.
+URGENCY = Case(When(priority=Priority.ASAP, then=0), When(priority=Priority.URGENT, then=1),
+               default=2, output_field=IntegerField())
+
+
+class UrgencyOrderingFilter(django_filters.OrderingFilter):
+    """The API's orderings, plus ``urgency``: the priority's rank, newest first within
+    a priority (REST's cursor pagination orders by the same annotation)."""
+
+    def filter(self, qs, value):
+        if value and any(v.lstrip("-") == "urgency" for v in value):
+            qs = qs.annotate(urgency=URGENCY)
+            if value[0].lstrip("-") == "urgency":
+                return qs.order_by(self.get_ordering_value(value[0]), "-created_at")
+        return super().filter(qs, value)
 
 
 class ReferralFilterSet(django_filters.FilterSet):
@@ -39,10 +56,11 @@ class ReferralFilterSet(django_filters.FilterSet):
     overdue = BooleanFilter(
         method="filter_overdue",
         help_text="Open referrals whose needed-by date has passed (true) or not (false).")
-    ordering = django_filters.OrderingFilter(
+    ordering = UrgencyOrderingFilter(
         fields=(("created_at", "created_at"), ("updated_at", "updated_at"),
-                ("needed_by", "needed_by")),
-        help_text="created_at, updated_at or needed_by; prefix '-' to reverse. "
+                ("needed_by", "needed_by"), ("urgency", "urgency")),
+        help_text="created_at, updated_at, needed_by or urgency (as soon as possible, then "
+                  "urgent, then routine; newest first within each); prefix '-' to reverse. "
                   "Default: -created_at.",
     )
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from core.errors import DomainError
 from core.principal import Principal
 from core.scopes import ADMIN, ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ
 from orgs.models import OAuthApplication, Organization
 from orgs.oauth import grantable_scopes
-from orgs.policy import scopes_for_kind
+from orgs.policy import acting_organization, scopes_for_kind
 from orgs.services import oauth_client_create
 
 STAFF_APP_SCOPES = frozenset({ORGS_READ, REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ, ADMIN})
@@ -44,14 +43,7 @@ def staff_application(organization: Organization) -> OAuthApplication:
 
 def session_principal(user) -> Principal:
     """The Principal for a signed-in user; DomainError when the user may not act."""
-    membership = getattr(user, "membership", None)
-    if membership is None or not membership.active:
-        raise DomainError("no_membership", "This user belongs to no organisation of the "
-                          "coalition; ask your organisation admin to add you.")
-    organization = membership.organization
-    if not organization.active:
-        raise DomainError("organization_inactive",
-                          "Your organisation is not active in the coalition.")
+    organization = acting_organization(user)
     application = staff_application(organization)
     return Principal(organization=organization, application=application, user=user,
                      scopes=frozenset(grantable_scopes(application, user)))

@@ -10,6 +10,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
@@ -137,6 +138,18 @@ class SignInView(auth_views.LoginView):
 sign_in = with_csp(SignInView.as_view())
 
 
+@with_csp
+def _locked_out_page(request):
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "web/locked_out.html", {"cooloff_minutes": minutes}, status=429)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What django-axes answers a sign-in of a locked-out username and address with
+    (settings.AXES_LOCKOUT_CALLABLE): the same page for every sign-in form."""
+    return _locked_out_page(request)
+
+
 @require_POST
 @with_csp
 def sign_out(request):
@@ -148,6 +161,15 @@ def sign_out(request):
 
 TABS = {"incoming": "receiver", "outgoing": "sender"}
 INBOX_FIELDS = ("status", "priority", "service_type", "overdue", "ordering")
+
+
+class OneOrderingSelect(forms.Select):
+    """One ordering chosen from a list: the FilterSet's ordering field takes a list (the
+    API's comma-separated form), which a plain select would hand over as a string."""
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return [value] if value else None
 
 
 def _inbox_filterset(principal, params: QueryDict, tab: str) -> ReferralFilterSet:
@@ -194,8 +216,9 @@ def _inbox_form(form):
             (s.code, s.name) for s in ServiceType.objects.order_by("name")])),
         "overdue": (_("Overdue"), forms.Select(choices=[
             ("", _("Any")), ("true", _("Overdue only")), ("false", _("Not overdue"))])),
-        "ordering": (_("Order"), forms.Select(choices=[
-            ("", _("Newest first")), ("needed_by", _("Due soonest")),
+        "ordering": (_("Order"), OneOrderingSelect(choices=[
+            ("", _("Newest first")), ("urgency", _("Most urgent first")),
+            ("needed_by", _("Due soonest")),
             ("-updated_at", _("Recently changed"))])),
     }
     for name, (label, widget) in presentation.items():

@@ -63,10 +63,14 @@ class ReferralCursorPagination(CursorPagination):
     page_size = 20
     ordering = ("-created_at", "-id")
     allowed = {"created_at", "-created_at", "updated_at", "-updated_at", "needed_by",
-               "-needed_by"}
+               "-needed_by", "urgency", "-urgency"}
 
     def get_ordering(self, request, queryset, view):
-        requested = request.query_params.get("ordering")
+        # "a,b" is ordered by its first key (the FilterSet takes the rest as tie-breaks).
+        requested = (request.query_params.get("ordering") or "").split(",")[0].strip()
+        if requested in ("urgency", "-urgency"):
+            # The FilterSet annotated the rank; newest first within a priority.
+            return (requested, "-created_at")
         if requested in self.allowed:
             tiebreak = "-id" if requested.startswith("-") else "id"
             return (requested, tiebreak)

@@ -381,6 +381,12 @@ def test_list_filters_client_and_parent(camba, dataset):
     ("created_at", "abcef"),
     ("updated_at", "bcefa"),
     ("-updated_at", "afecb"),
+    # As soon as possible, urgent, then routine; newest first within a priority.
+    ("urgency", "cbfea"),
+    ("-urgency", "feabc"),
+    # A list is ordered by its first key; urgency after it once answered 500.
+    ("-updated_at,-updated_at,urgency", "afecb"),
+    ("urgency,-updated_at", "cbfea"),
 ])
 def test_list_ordering(camba, dataset, ordering, expected):
     # Make a the most recently updated, so that the two orders differ.
@@ -389,6 +395,14 @@ def test_list_ordering(camba, dataset, ordering, expected):
     response = camba.get(REFERRALS, {"ordering": ordering} if ordering else {})
 
     assert "".join(names(response, dataset)) == expected
+
+
+def test_graphql_lists_most_urgent_first_like_rest(camba, dataset):
+    query = '{ referrals(ordering: "urgency") { edges { node { id priority } } } }'
+    edges = camba.graphql(query).json()["data"]["referrals"]["edges"]
+    by_id = {v: k for k, v in dataset.items()}
+    assert "".join(by_id[e["node"]["id"]] for e in edges) == "cbfea"
+    assert [e["node"]["priority"] for e in edges][:2] == ["ASAP", "URGENT"]
 
 
 def test_list_ordering_by_needed_by(camba, dataset):

@@ -728,3 +728,50 @@ def test_consent_writes_through_the_service_are_audited_as_system_outside_a_requ
         "system", "update", "client", str(loop.client.pk), "consent_record")
     assert row.organization_id == loop.sender.organization.pk
     assert row.application_id == loop.sender.application.pk
+
+
+# --- the Django admin -------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_browser(client, django_user_model):
+    """A coalition staff member signed in to /admin/ (a session, no token)."""
+    user = django_user_model.objects.create_user("admin.audit", password="x", is_staff=True,
+                                                 is_superuser=True)
+    client.force_login(user)
+    return client, user
+
+
+def test_an_admin_referral_page_is_in_the_audit_trail(staff_browser, two_loops):
+    browser, user = staff_browser
+    loop = two_loops[0]
+    mark = last_audit_id()
+
+    response = browser.get(f"/admin/referrals/referral/{loop.id}/change/")
+
+    assert response.status_code == 200
+    assert reads(mark) == {("referral", str(loop.id)), ("client", str(loop.client.pk))}
+    rows = audit_since(mark)
+    assert {row.channel for row in rows} == {"admin"}
+    assert {row.user_id for row in rows} == {user.pk}
+    assert {row.organization_id for row in rows} == {None}
+
+
+def test_the_admin_referral_list_audits_the_referrals_it_shows(staff_browser, two_loops):
+    browser, user = staff_browser
+    mark = last_audit_id()
+
+    response = browser.get("/admin/referrals/referral/")
+
+    assert response.status_code == 200
+    assert reads(mark) == {("referral", str(loop.id)) for loop in two_loops}
+    assert {(row.channel, row.user_id) for row in audit_since(mark)} == {("admin", user.pk)}
+
+
+def test_admin_pages_without_client_data_leave_no_read(staff_browser, two_loops):
+    browser, _ = staff_browser
+    mark = last_audit_id()
+
+    assert browser.get("/admin/orgs/organization/").status_code == 200
+
+    assert reads(mark) == set()

@@ -34,7 +34,7 @@ def staff(member):
     def make(slug: str, role: str = "caseworker", username: str | None = None, **kwargs):
         user = member(slug, role, username=username)
         client = Client(**kwargs)
-        assert client.login(username=user.username, password=PASSWORD)
+        client.force_login(user)
         client.user = user
         client.principal = session_principal(user)
         return client

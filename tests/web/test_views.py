@@ -167,6 +167,17 @@ def test_inbox_tabs_counts_filters_and_pages(office, camba, make_referral):
     assert bad.status_code == 200 and "nonsense" in text(bad)
 
 
+def test_inbox_most_urgent_first(office, camba, make_referral):
+    for name, priority in (("Routine", "routine"), ("Asap", "asap"), ("Urgent", "urgent")):
+        make_referral(office.user, given_name=name, priority=priority)
+    urgent = text(camba.get("/inbox/?ordering=urgency"))
+    assert urgent.index("Asap Lopez") < urgent.index("Urgent Lopez") < urgent.index(
+        "Routine Lopez")
+    assert "Most urgent first" in urgent
+    due = text(camba.get("/inbox/?ordering=needed_by"))
+    assert "not one of the available choices" not in due and "Asap Lopez" in due
+
+
 def test_inbox_filter_is_a_partial_for_htmx(camba, office, make_referral):
     make_referral(office.user)
     response = camba.get("/inbox/?status=requested", headers={"HX-Request": "true"})
