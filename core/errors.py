@@ -101,6 +101,7 @@ CODES: dict[str, ErrorCode] = _codes(
     ("invalid_measure", 400, "Not a report measure."),
     ("measure_not_applicable", 400, "The measure cannot be split by a requested dimension."),
     ("invalid_period", 400, "Not a report period."),
+    ("invalid_coarsen", 400, "coarsen is none or auto."),
     ("invalid_fiscal_year", 400, "Not a New York State fiscal year (e.g. 2026-27)."),
     ("invalid_date_range", 400, "date_from is after date_to."),
     ("report_scope_denied", 403, "The report covers organisations beyond the caller's reach."),

@@ -51,6 +51,28 @@ SENATORS = [
 ALL_IDC_DISTRICTS = [district for *_, district in SENATORS]
 NYC_DISTRICTS = [13, 31, 11, 20, 23, 34]
 
+# Borough (in New York City) or region (outside it) of each senate district,
+# on the 2012-2022 map the coalition worked in; reports roll districts up to
+# these (district -> region -> coalition) where districts are too small to show.
+# Districts spanning two areas sit in the one holding most of their people.
+REGIONS = [
+    ("long-island", "Long Island", range(1, 10)),
+    ("queens", "Queens", range(10, 17)),
+    ("brooklyn", "Brooklyn", [*range(17, 23), 25, 26]),
+    ("staten-island", "Staten Island", [23, 24]),
+    ("manhattan", "Manhattan", range(27, 32)),
+    ("bronx", "Bronx", range(32, 35)),
+    ("hudson-valley", "Westchester and Hudson Valley", range(35, 43)),
+    ("capital-region", "Capital Region", range(43, 47)),
+    ("north-country", "North Country and Mohawk Valley", range(47, 50)),
+    ("central-new-york", "Central New York", [50, 53]),
+    ("southern-tier", "Southern Tier", [51, 52, 58]),
+    ("finger-lakes", "Finger Lakes and Rochester", range(54, 57)),
+    ("western-new-york", "Western New York", [57, *range(59, 64)]),
+]
+REGION_OF = {number: code for code, _, numbers in REGIONS for number in numbers}
+REGION_NAMES = {code: name for code, name, _ in REGIONS}
+
 _DISTRICT_OFFICE_SERVICES = ["know-your-rights", "executive-order-questions"]
 
 

@@ -48,6 +48,10 @@ class SenateDistrict(models.Model):
     number = models.PositiveSmallIntegerField(
         unique=True, validators=[MinValueValidator(1), MaxValueValidator(63)]
     )
+    region = models.SlugField(
+        max_length=40, blank=True,
+        help_text="Borough in New York City, region outside it (orgs.coalition.REGIONS); "
+                  "reports roll districts up to it.")
 
     class Meta:
         ordering = ["number"]

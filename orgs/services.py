@@ -41,8 +41,9 @@ def coalition_seed() -> dict[str, int]:
         _, touched = _upsert(Language, {"code": code}, {"name": name})
         changed["languages"] += touched
     for number in range(1, 64):
-        _, created = SenateDistrict.objects.get_or_create(number=number)
-        changed["districts"] += created
+        _, touched = _upsert(SenateDistrict, {"number": number},
+                             {"region": coalition.REGION_OF[number]})
+        changed["districts"] += touched
 
     services = {s.code: s for s in ServiceType.objects.all()}
     languages = {lang.code: lang for lang in Language.objects.all()}

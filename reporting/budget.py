@@ -1,10 +1,15 @@
 """The budget-request report: one grantee, one New York State fiscal year, its
-numbers by service type and district beside the previous year's, its grants,
-and what a client served cost."""
+numbers by service type and district beside the previous year's, and its
+grants, each with the referrals, clients and outcomes of the services it funds
+in its own period and what a client served cost that grant.
+
+For a funder the table is rolled up (coarsen=auto: district -> region -> the
+coalition) until at most a fifth of its values is hidden; the previous year
+uses the same shape, so the lines compare."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
@@ -13,21 +18,39 @@ from core.errors import DomainError, NotFound
 from orgs.models import Organization, OrganizationKind
 
 from . import fiscal
-from .models import Grant
 from . import selectors
+from .models import Grant
 from .selectors import Report, ReportSpec, service_numbers
 
 BUDGET_MEASURES = ("referrals_received", "accepted", "completed", "unique_clients_served",
                    "outcomes", "events_held", "attendance")
+# What the budget request says of each grant, over the grant's services and period.
+GRANT_MEASURES = ("referrals_received", "accepted", "completed", "unique_clients_served",
+                  "outcomes")
+BUDGET_DIMENSIONS = ("service_type", "district")
 
 
 @dataclass
 class BudgetLine:
-    service_type: str | None  # None: all service types
-    district: str | int | None  # None: all districts
+    key: dict  # dimension -> value; None: all values of it
     current: dict
     previous: dict
     change: dict
+
+    @property
+    def service_type(self):
+        return self.key.get("service_type")
+
+
+@dataclass
+class GrantFigures:
+    """One grant and what it paid for: the grantee's referrals of the grant's service
+    types (all, if it lists none) made in the grant's period."""
+
+    grant: Grant
+    values: dict
+    suppressed: set
+    cost_per_client_served: Decimal | None
 
 
 @dataclass
@@ -36,12 +59,15 @@ class BudgetRequest:
     fiscal_year: str
     previous_fiscal_year: str
     suppressed: bool
-    grants: list[Grant]
+    grants: list[GrantFigures]
     grant_total: Decimal
-    cost_per_client_served: Decimal | None
+    cost_per_client_served: Decimal | None  # every grant over every client served
     previous_grant_total: Decimal
     previous_cost_per_client_served: Decimal | None
     lines: list[BudgetLine]
+    dimensions: tuple[str, ...] = BUDGET_DIMENSIONS
+    coarsened: list[dict] = field(default_factory=list)
+    hidden_share: float = 0.0
     measures: tuple[str, ...] = BUDGET_MEASURES
 
 
@@ -51,7 +77,8 @@ def _cost(amount: Decimal, clients) -> Decimal | None:
     return (amount / Decimal(clients)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def budget_request(principal, *, organization: str, fiscal_year: str) -> BudgetRequest:
+def budget_request(principal, *, organization: str, fiscal_year: str,
+                   coarsen: str = "auto") -> BudgetRequest:
     start = fiscal.parse_sfy(selectors.FISCAL_YEAR.clean(fiscal_year))
     org = Organization.objects.filter(slug=organization).first()
     if org is None:
@@ -62,24 +89,25 @@ def budget_request(principal, *, organization: str, fiscal_year: str) -> BudgetR
     current_label = fiscal.sfy_label(start)
     previous_label = fiscal.sfy_label(start - 1)
 
-    def report(label: str) -> Report:
-        return service_numbers(principal, ReportSpec(
-            dimensions=("service_type", "district"), measures=BUDGET_MEASURES,
-            fiscal_year=label, organizations=(org.slug,)))
-
-    current, previous = report(current_label), report(previous_label)
+    current = service_numbers(principal, ReportSpec(
+        dimensions=BUDGET_DIMENSIONS, measures=BUDGET_MEASURES, fiscal_year=current_label,
+        organizations=(org.slug,), coarsen=coarsen))
+    # The previous year in the shape the current one took, so that lines compare.
+    previous = service_numbers(principal, selectors.replace_spec(
+        current.spec, fiscal_year=previous_label, coarsen="none"))
+    dims = current.spec.dimensions
     current_by_key = {e.key: e for e in current.cells + current.totals}
     previous_by_key = {e.key: e for e in previous.cells + previous.totals}
     lines = []
     for key in sorted(set(current_by_key) | set(previous_by_key),
                       key=lambda k: tuple((v is None, str(v)) for v in k)):
-        now = current_by_key[key].values if key in current_by_key else _zeros(current, key)
+        now = current_by_key[key].values if key in current_by_key else _zeros(current)
         before = (previous_by_key[key].values if key in previous_by_key
-                  else _zeros(previous, key))
+                  else _zeros(previous))
         change = {m: (now[m] - before[m] if now.get(m) is not None
                       and before.get(m) is not None else None) for m in BUDGET_MEASURES}
-        lines.append(BudgetLine(service_type=key[0], district=key[1],
-                                current=dict(now), previous=dict(before), change=change))
+        lines.append(BudgetLine(key=dict(zip(dims, key)), current=dict(now),
+                                previous=dict(before), change=change))
 
     grants = list(Grant.objects.filter(grantee=org, fiscal_year=current_label)
                   .select_related("funder").prefetch_related("service_types"))
@@ -90,17 +118,31 @@ def budget_request(principal, *, organization: str, fiscal_year: str) -> BudgetR
     return BudgetRequest(
         organization=org, fiscal_year=f"SFY {current_label}",
         previous_fiscal_year=f"SFY {previous_label}", suppressed=current.suppressed,
-        grants=grants, grant_total=grant_total,
+        grants=[grant_figures(principal, grant, org.slug) for grant in grants],
+        grant_total=grant_total,
         # A suppressed client count leaves the cost per client unpublished too.
         cost_per_client_served=_cost(grant_total,
                                      current.grand_total().values["unique_clients_served"]),
         previous_grant_total=previous_total,
         previous_cost_per_client_served=_cost(
             previous_total, previous.grand_total().values["unique_clients_served"]),
-        lines=lines,
+        lines=lines, dimensions=dims, coarsened=current.coarsened,
+        hidden_share=current.hidden_share,
     )
 
 
-def _zeros(report: Report, key) -> dict:
+def grant_figures(principal, grant: Grant, grantee: str) -> GrantFigures:
+    """The grant's own numbers, through the same report (and suppression) as the rest."""
+    report = service_numbers(principal, ReportSpec(
+        measures=GRANT_MEASURES, date_from=grant.period_start, date_to=grant.period_end,
+        organizations=(grantee,),
+        service_types=tuple(sorted(s.code for s in grant.service_types.all()))))
+    total = report.grand_total()
+    return GrantFigures(grant=grant, values=dict(total.values), suppressed=set(total.suppressed),
+                        cost_per_client_served=_cost(grant.amount,
+                                                     total.values["unique_clients_served"]))
+
+
+def _zeros(report: Report) -> dict:
     """A line absent from one year's report had none of anything that year."""
     return {m: 0 for m in report.measures}

@@ -31,7 +31,7 @@ from .models import Grant, ServiceEvent, ServiceEventKind
 HISTORY_MARK = "[history]"
 
 GRANTS = [
-    # funder, grantee, SFY, amount, service types, description
+    # funder, grantee, SFY, amount, service types, description[, period]
     ("idc", "vera-nyifup", "2017-18", "250000", ["detained-defense", "removal-defense"],
      "Deportation defense through NYIFUP (reported 2017)."),
     ("nyc-council", "camba-legal", "2016-17", "150000", ["asylum", "removal-defense"],
@@ -46,6 +46,10 @@ GRANTS = [
      "Illustrative."),
     ("empire-immigrant-fund", "her-justice", "2017-18", "75000", ["u-t-visa-vawa"],
      "Illustrative."),
+    # Half a year, and a service type the Council's grant funds too.
+    ("empire-immigrant-fund", "camba-legal", "2017-18", "40000",
+     ["removal-defense", "stay-of-removal"], "Illustrative: emergency stays, second half-year.",
+     (date(2017, 10, 1), date(2018, 3, 31))),
 ]
 
 FIRST_NAMES = ["Ana", "Jose", "Wei", "Fatima", "Rahim", "Maria", "Jean", "Priya", "Luis",
@@ -60,11 +64,13 @@ SUCCESS_OUTCOMES = [OutcomeCode.APPLICATION_FILED, OutcomeCode.REPRESENTATION_SE
 @transaction.atomic
 def demo_grants_seed() -> int:
     made = 0
-    for funder, grantee, year, amount, services, description in GRANTS:
+    for funder, grantee, year, amount, services, description, *period in GRANTS:
+        start, end = period[0] if period else (None, None)
         grant, created = Grant.objects.get_or_create(
             funder=Organization.objects.get(slug=funder),
             grantee=Organization.objects.get(slug=grantee), fiscal_year=year,
-            defaults={"amount": Decimal(amount), "description": description})
+            defaults={"amount": Decimal(amount), "description": description,
+                      "period_start": start, "period_end": end})
         if created:
             grant.service_types.set(ServiceType.objects.filter(code__in=services))
             made += 1
@@ -72,7 +78,7 @@ def demo_grants_seed() -> int:
 
 
 @transaction.atomic
-def demo_history_seed(count: int = 900, seed: int = 2017) -> int:
+def demo_history_seed(count: int = 3000, seed: int = 2017) -> int:
     """Referrals spread over SFY 2016-17 and 2017-18, made in bulk (their history is
     illustrative, not replayed through the services). Loaded once."""
     if not settings.DEBUG:
@@ -176,17 +182,31 @@ def demo_history_seed(count: int = 900, seed: int = 2017) -> int:
         batch_size=1000)
 
     organisers = list(Organization.objects.filter(
-        kind__in=["district_office", "legal_nonprofit", "community_group"]))
+        kind__in=["district_office", "legal_nonprofit", "community_group"])
+        .prefetch_related("senate_districts"))
+    offices = [o for o in organisers if o.kind == "district_office"]
     kyr = ServiceType.objects.get(code="know-your-rights")
     service_events = []
-    for _ in range(count // 6):
+
+    def event(organiser, kind, title, day, district):
+        service_events.append(ServiceEvent(
+            organization=organiser, kind=kind, title=title, date=day, district=district,
+            service_type=kyr, attendance=rng.randrange(8, 120),
+            campaign=ServiceEvent.campaign_of(day, title)))
+
+    for _ in range(count // 20):
         organiser = rng.choice(organisers)
         org_districts = list(organiser.senate_districts.all())
-        service_events.append(ServiceEvent(
-            organization=organiser, kind=rng.choice(list(ServiceEventKind)),
-            title="Know Your Rights (illustrative)",
-            date=start + timedelta(days=rng.randrange(span_days)),
-            district=rng.choice(org_districts) if org_districts else None, service_type=kyr,
-            attendance=rng.randrange(8, 120)))
+        day = start + timedelta(days=rng.randrange(span_days))
+        event(organiser, rng.choice(list(ServiceEventKind)),
+              f"Know Your Rights, {organiser.name} (illustrative)", day,
+              rng.choice(org_districts) if org_districts else None)
+    # Campaign days: every member's district office holds the same workshop the same day.
+    for number in range(1, 9):
+        day = start + timedelta(days=rng.randrange(span_days))
+        for office in offices:
+            event(office, ServiceEventKind.WORKSHOP,
+                  f"Immigrant Defense Coalition Know Your Rights day {number} (illustrative)",
+                  day, office.senate_districts.all()[0])
     ServiceEvent.objects.bulk_create(service_events, batch_size=500)
     return len(referrals)

@@ -3,7 +3,7 @@ REST and GraphQL."""
 
 from __future__ import annotations
 
-from .budget import BudgetRequest
+from .budget import GRANT_MEASURES, BudgetRequest
 from .selectors import Report
 
 
@@ -20,6 +20,9 @@ def report_as_dict(report: Report) -> dict:
         "date_from": report.date_from,
         "date_to": report.date_to,
         "suppression_applied": report.suppressed,
+        "hidden_share": round(report.hidden_share, 4),
+        "requested_dimensions": list(report.requested_dimensions or report.spec.dimensions),
+        "coarsened": [dict(step) for step in report.coarsened],
         "rows": [entry(e) for e in report.cells],
         "totals": [entry(e) for e in report.totals],
     }
@@ -36,6 +39,10 @@ def report_table(report: Report) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def _money(value) -> str | None:
+    return None if value is None else str(value)
+
+
 def budget_as_dict(budget: BudgetRequest) -> dict:
     return {
         "organization": budget.organization.slug,
@@ -43,36 +50,44 @@ def budget_as_dict(budget: BudgetRequest) -> dict:
         "fiscal_year": budget.fiscal_year,
         "previous_fiscal_year": budget.previous_fiscal_year,
         "suppression_applied": budget.suppressed,
+        "dimensions": list(budget.dimensions),
+        "coarsened": [dict(step) for step in budget.coarsened],
+        "hidden_share": round(budget.hidden_share, 4),
         "measures": list(budget.measures),
-        "grants": [{"funder": g.funder.slug, "funder_name": g.funder.name,
-                    "amount": str(g.amount),
-                    "service_types": sorted(s.code for s in g.service_types.all()),
-                    "description": g.description} for g in budget.grants],
+        "grant_measures": list(GRANT_MEASURES),
+        "grants": [{"id": f.grant.pk, "funder": f.grant.funder.slug,
+                    "funder_name": f.grant.funder.name,
+                    "amount": str(f.grant.amount),
+                    "period_start": f.grant.period_start, "period_end": f.grant.period_end,
+                    "service_types": sorted(s.code for s in f.grant.service_types.all()),
+                    "description": f.grant.description,
+                    "values": f.values, "suppressed": sorted(f.suppressed),
+                    "cost_per_client_served": _money(f.cost_per_client_served)}
+                   for f in budget.grants],
         "grant_total": str(budget.grant_total),
-        "cost_per_client_served": (str(budget.cost_per_client_served)
-                                   if budget.cost_per_client_served is not None else None),
+        "cost_per_client_served": _money(budget.cost_per_client_served),
         "previous_grant_total": str(budget.previous_grant_total),
-        "previous_cost_per_client_served": (
-            str(budget.previous_cost_per_client_served)
-            if budget.previous_cost_per_client_served is not None else None),
-        "lines": [{"service_type": line.service_type, "district": line.district,
+        "previous_cost_per_client_served": _money(budget.previous_cost_per_client_served),
+        "lines": [{"service_type": line.key.get("service_type"),
+                   "district": line.key.get("district"), "region": line.key.get("region"),
                    "current": line.current, "previous": line.previous, "change": line.change}
                   for line in budget.lines],
     }
 
 
 def budget_table(budget: BudgetRequest) -> tuple[list[str], list[list]]:
-    header = ["service_type", "district"]
+    dims = list(budget.dimensions)
+    header = list(dims)
     for measure in budget.measures:
         header += [f"{measure} {budget.fiscal_year}", f"{measure} {budget.previous_fiscal_year}",
                    f"{measure} change"]
     rows = []
     for line in budget.lines:
-        row = ["(all)" if line.service_type is None else line.service_type,
-               "(all)" if line.district is None else line.district]
+        row = ["(all)" if line.key[d] is None else line.key[d] for d in dims]
         for measure in budget.measures:
             for values in (line.current, line.previous, line.change):
                 value = values.get(measure)
                 row.append("suppressed" if value is None else value)
         rows.append(row)
     return header, rows
+

@@ -43,29 +43,36 @@ DISTRICTS = Items("districts", 63)
 DISTRICT = Range("districts", 1, 63, code="unknown_district")
 SERVICE_TYPES = Items("service_types", 50)
 
-DIMENSIONS = ("receiving_org", "sending_org", "district", "service_type", "priority",
+DIMENSIONS = ("receiving_org", "sending_org", "district", "region", "service_type", "priority",
               "intake_channel", "client_language", "outcome", "period")
 PERIODS = ("month", "quarter", "year", "sfy", "nycfy")
+# coarsen=auto rolls dimensions up (district -> region -> the coalition; month ->
+# quarter -> year) until at most this share of the published values is hidden.
+COARSEN = ("none", "auto")
+MAX_HIDDEN_SHARE = 0.2
 
 REFERRAL_COUNTS = ("referrals_sent", "referrals_received", "accepted", "rejected", "completed",
                    "failed", "open", "overdue", "unique_clients_served")
 MEDIANS = ("median_days_to_accept", "median_days_to_close")
 OUTCOME_MEASURES = ("outcomes",)
-EVENT_MEASURES = ("events_held", "workshops_held", "attendance")
+EVENT_MEASURES = ("events_held", "workshops_held", "campaigns_held", "attendance")
+# Counts of events held are no counts of people: never suppressed (their attendance is).
+NEVER_SUPPRESSED = frozenset({"events_held", "workshops_held", "campaigns_held"})
 MEASURES = REFERRAL_COUNTS + MEDIANS + OUTCOME_MEASURES + EVENT_MEASURES
 COUNT_MEASURES = frozenset(REFERRAL_COUNTS + OUTCOME_MEASURES + EVENT_MEASURES)
 
 # Where each dimension lives for each family of measures (None: not applicable).
 _REFERRAL_PATHS = {
     "receiving_org": "receiving_org__slug", "sending_org": "sending_org__slug",
-    "district": "district__number", "service_type": "service_type__code",
+    "district": "district__number", "region": "district__region",
+    "service_type": "service_type__code",
     "priority": "priority", "intake_channel": "intake_channel",
     "client_language": "client__primary_language__code", "outcome": None,
 }
 _OUTCOME_PATHS = {name: f"referral__{path}" for name, path in _REFERRAL_PATHS.items() if path}
 _OUTCOME_PATHS["outcome"] = "code"
 _EVENT_PATHS = {"receiving_org": "organization__slug", "district": "district__number",
-                "service_type": "service_type__code"}
+                "region": "district__region", "service_type": "service_type__code"}
 
 
 class DaysBetween(Func):
@@ -95,6 +102,7 @@ class ReportSpec:
     organizations: tuple[str, ...] = ()
     districts: tuple[int, ...] = ()
     service_types: tuple[str, ...] = ()
+    coarsen: str = "none"
 
 
 @dataclass
@@ -118,6 +126,20 @@ class Report:
     date_to: date | None
     cells: list[Entry]
     totals: list[Entry]
+    # coarsen=auto: each roll-up made, as {"dimension", "from", "to"} (to None: the
+    # dimension was summed over the coalition), and the dimensions asked for.
+    coarsened: list[dict] = field(default_factory=list)
+    requested_dimensions: tuple[str, ...] = ()
+
+    @property
+    def hidden_share(self) -> float:
+        """The share of the values subject to suppression that are hidden."""
+        subject = [m for m in self.measures if m not in NEVER_SUPPRESSED]
+        entries = self.cells + self.totals
+        total = len(entries) * len(subject)
+        if not total:
+            return 0.0
+        return sum(m in e.suppressed for e in entries for m in subject) / total
 
     def dimension_dict(self, entry: Entry) -> dict:
         return dict(zip(self.spec.dimensions, entry.key))
@@ -206,7 +228,7 @@ def _period_label(period: str, value) -> str:
 def _label(dimension: str, period: str, value) -> str | int:
     if dimension == "period":
         return _period_label(period, value)
-    if value is None:
+    if value is None or value == "":
         return UNKNOWN
     return value
 
@@ -293,6 +315,9 @@ def validate_spec(spec: ReportSpec) -> tuple[str, ...]:
     if spec.period not in PERIODS:
         raise DomainError("invalid_period", f"period is one of: {', '.join(PERIODS)}.",
                           field="period")
+    if spec.coarsen not in COARSEN:
+        raise DomainError("invalid_coarsen", f"coarsen is one of: {', '.join(COARSEN)}.",
+                          field="coarsen")
     applicable = _applicable(spec.dimensions)
     if not spec.measures:
         return applicable
@@ -309,11 +334,61 @@ def validate_spec(spec: ReportSpec) -> tuple[str, ...]:
 
 
 def service_numbers(principal, spec: ReportSpec) -> Report:
-    """The report a principal asked for, suppressed unless it is its own numbers."""
+    """The report a principal asked for, suppressed unless it is its own numbers;
+    with coarsen=auto, rolled up until little of it is hidden."""
     measures = validate_spec(spec)
     org_dimension = bool({"receiving_org", "sending_org"} & set(spec.dimensions))
     scope, suppress = resolve_scope(principal, spec.organizations, org_dimension)
+    report = _computed(spec, measures, scope, suppress)
+    report.requested_dimensions = spec.dimensions
+    if spec.coarsen != "auto" or not suppress:
+        return report
+    while report.hidden_share > MAX_HIDDEN_SHARE:
+        candidates = []
+        for rolled, step in roll_ups(report.spec):
+            candidate = _computed(rolled, measures, scope, suppress)
+            candidate.coarsened = report.coarsened + [step]
+            candidates.append(candidate)
+        if not candidates:
+            break  # nothing left to roll up; the response says how much is hidden
+        # The roll-up that hides least; geography before time when they tie.
+        report = min(candidates, key=lambda r: r.hidden_share)
+        report.requested_dimensions = spec.dimensions
+    return report
 
+
+def roll_ups(spec: ReportSpec) -> list[tuple[ReportSpec, dict]]:
+    """Every one-step coarsening of a report's shape: a district to its region, a
+    region to the coalition (the dimension summed over), a month to its quarter, a
+    quarter to its year (the fiscal year asked for, else the calendar year)."""
+    dims = spec.dimensions
+    steps = []
+
+    def replace(old: str, new: str | None) -> tuple[str, ...]:
+        return tuple(d for d in (new if d == old else d for d in dims) if d)
+
+    if "district" in dims:
+        new = None if "region" in dims else "region"
+        steps.append((replace("district", new), spec.period,
+                      {"dimension": "district", "from": "district", "to": new}))
+    if "region" in dims and "district" not in dims:
+        steps.append((replace("region", None), spec.period,
+                      {"dimension": "region", "from": "region", "to": None}))
+    if "period" in dims and spec.period in ("month", "quarter"):
+        year = "year"
+        if spec.fiscal_year:
+            year = "nycfy" if spec.fiscal_year.strip().upper().startswith("NYC") else "sfy"
+        to = "quarter" if spec.period == "month" else year
+        steps.append((dims, to, {"dimension": "period", "from": spec.period, "to": to}))
+    return [(replace_spec(spec, dimensions=d, period=p), step) for d, p, step in steps]
+
+
+def replace_spec(spec: ReportSpec, **changes) -> ReportSpec:
+    return ReportSpec(**{**spec.__dict__, **changes})
+
+
+def _computed(spec: ReportSpec, measures, scope, suppress) -> Report:
+    """One report of exactly the shape asked for."""
     date_from, date_to = spec.date_from, spec.date_to
     if spec.fiscal_year:
         _, fy_from, fy_to = fiscal.parse_fiscal_year(spec.fiscal_year)
@@ -369,6 +444,7 @@ def service_numbers(principal, spec: ReportSpec) -> Report:
     event_aggregates = {
         "events_held": Count("pk"),
         "workshops_held": Count("pk", filter=Q(kind=ServiceEventKind.WORKSHOP)),
+        "campaigns_held": Count("campaign", distinct=True, filter=~Q(campaign="")),
         "attendance": Sum("attendance"),
     }
     event_aggregates = {m: a for m, a in event_aggregates.items() if m in measures}
@@ -442,6 +518,8 @@ def _assemble(spec, measures, scope, suppress, date_from, date_to, raw) -> Repor
         values_by_dim = [sorted({k[i] for k in entries if k[i] is not None}, key=str)
                          for i in range(len(dims))]
         for measure in measures:
+            if measure in NEVER_SUPPRESSED:
+                continue
             if measure in COUNT_MEASURES:
                 hidden = suppression.suppress({k: e.values[measure] for k, e in entries.items()},
                                               values_by_dim)

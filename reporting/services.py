@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.errors import DomainError, NotFound
 from core.rules import Items, Range, Text
-from orgs.models import Language, SenateDistrict, ServiceType
+from orgs.models import Language, OrganizationKind, SenateDistrict, ServiceType
 
 from .models import ServiceEvent, ServiceEventKind
 
@@ -31,6 +31,7 @@ TITLE = Text("title", 200, required=True)
 ATTENDANCE = Range("attendance", 0, 1_000_000)
 DISTRICT = Range("district", 1, 63, code="unknown_district")
 LANGUAGES = Items("languages", 20)
+DISTRICT_DEFAULT = "Senate district; a district office's events default to its own district."
 
 
 def _resolve(data: dict) -> dict:
@@ -75,12 +76,25 @@ def _require_organiser(principal):
         raise DomainError("not_an_organiser", "Funders do not record service events.")
 
 
+def _home_district(organization):
+    """A district office's own district, where its events happen unless it says
+    otherwise; None for an office of several districts and for everyone else."""
+    if organization.kind != OrganizationKind.DISTRICT_OFFICE:
+        return None
+    districts = list(organization.senate_districts.all()[:2])
+    return districts[0] if len(districts) == 1 else None
+
+
 @transaction.atomic
 def service_event_create(*, principal, data: ServiceEventInput) -> ServiceEvent:
     _require_organiser(principal)
     values = _resolve({f.name: getattr(data, f.name) for f in fields(data)})
     languages = values.pop("languages")
-    event = ServiceEvent.objects.create(organization=principal.organization,
+    organization = principal.organization
+    if values.get("district") is None:
+        values["district"] = _home_district(organization)
+    values["campaign"] = ServiceEvent.campaign_of(values["date"], values["title"])
+    event = ServiceEvent.objects.create(organization=organization,
                                         created_by_application=principal.application, **values)
     event.languages.set(languages)
     return event
@@ -102,6 +116,7 @@ def service_event_update(*, principal, event_id, changes: dict) -> ServiceEvent:
     languages = values.pop("languages", None)
     for name, value in values.items():
         setattr(event, name, value)
+    event.campaign = ServiceEvent.campaign_of(event.date, event.title)
     event.updated_at = timezone.now()
     event.save()
     if languages is not None:

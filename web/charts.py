@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 WIDTH = 640
 LABEL_WIDTH = 210
 VALUE_WIDTH = 90
@@ -60,8 +62,9 @@ def layout(bars: list[Bar], series: list[str] | None = None) -> Chart:
 def report_bars(report, measure: str) -> Chart:
     """One bar per cell of a one-dimension report (totals left out)."""
     bars = []
-    for entry in report.cells:
-        label = entry.key[0]
+    # Rolled up to the coalition, the report is its grand total alone.
+    for entry in report.cells or report.totals:
+        label = entry.key[0] if entry.key else _("All")
         value = None if measure in entry.suppressed else entry.values.get(measure)
         bars.append(Bar(label=str(label), value=value))
     return layout(bars)
@@ -69,8 +72,8 @@ def report_bars(report, measure: str) -> Chart:
 
 def budget_bars(budget) -> list[dict]:
     """Per measure: this year beside last, by service type (all districts)."""
-    lines = [line for line in budget.lines
-             if line.service_type is not None and line.district is None]
+    lines = [line for line in budget.lines if line.service_type is not None
+             and all(v is None for d, v in line.key.items() if d != "service_type")]
     out = []
     for measure in budget.measures:
         bars = []

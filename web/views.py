@@ -458,8 +458,8 @@ def intake_clients(request, principal):
 # --- dashboard ---------------------------------------------------------------------
 
 DASHBOARD_MEASURES = ("referrals_received", "completed", "unique_clients_served", "outcomes")
-# Per month for an organisation's own numbers; suppressed reports are published by
-# quarter of the State fiscal year at the finest.
+# Per month and district for an organisation's own numbers; a suppressed report is
+# rolled up (coarsen=auto) until little of it is hidden, and the title says to what.
 CHARTS = {
     "service_type": (gettext_lazy("By service type"), ("service_type",), None),
     "period": (gettext_lazy("By month"), ("period",), "month"),
@@ -488,13 +488,16 @@ def _dashboard_form(principal, params):
     return form, values
 
 
-def _report(principal, chart: str, fiscal_year: str, measure: str, suppressed: bool = False):
+ROLLED_UP_TITLES = {"quarter": gettext_lazy("By quarter"), "sfy": gettext_lazy("By year"),
+                    "region": gettext_lazy("By region"),
+                    None: gettext_lazy("The coalition as a whole")}
+
+
+def _report(principal, chart: str, fiscal_year: str, measure: str):
     _title, dimensions, period = CHARTS[chart]
-    if period and suppressed:
-        period = "quarter"
     return service_numbers(principal, ReportSpec(
         dimensions=dimensions, period=period or "sfy", measures=(measure,),
-        fiscal_year=fiscal_year))
+        fiscal_year=fiscal_year, coarsen="auto"))
 
 
 @require_GET
@@ -506,13 +509,13 @@ def dashboard(request, principal):
     for name, (title, _dimensions, period) in CHARTS.items():
         chart = {"name": name, "title": title}
         try:
-            report = _report(principal, name, fy, measure, bool(suppressed))
+            report = _report(principal, name, fy, measure)
         except DomainError as exc:
             chart["error"] = exc
         else:
             suppressed = report.suppressed if suppressed is None else suppressed
-            if period and report.suppressed:
-                chart["title"] = _("By quarter")
+            if report.coarsened:
+                chart["title"] = ROLLED_UP_TITLES[report.coarsened[-1]["to"]]
             chart["chart"] = charts.report_bars(report, measure)
         charts_out.append(chart)
     budget = budget_error = None
@@ -538,9 +541,8 @@ def dashboard_csv(request, principal, report):
                                 fiscal_year=values["fiscal_year"])
         table, filename = budget_table(budget), f"budget-request-{values['grantee']}"
     elif report in CHARTS:
-        first = _report(principal, "service_type", values["fiscal_year"], values["measure"])
-        table = report_table(first if report == "service_type" else _report(
-            principal, report, values["fiscal_year"], values["measure"], first.suppressed))
+        table = report_table(_report(principal, report, values["fiscal_year"],
+                                     values["measure"]))
         filename = f"service-numbers-{report}"
     else:
         raise NotFound("No such report.")

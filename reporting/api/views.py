@@ -64,6 +64,11 @@ class ServiceNumbersQuerySerializer(serializers.Serializer):
         required=False, default=list, validators=selectors.DISTRICTS.validators())
     service_types = CommaListField(child=TextField(), required=False, default=list,
                                    validators=selectors.SERVICE_TYPES.validators())
+    coarsen = DomainChoiceField(
+        choices=selectors.COARSEN, default="none",
+        help_text="auto: roll dimensions up (district -> region -> coalition, month -> quarter "
+                  f"-> year) until at most {selectors.MAX_HIDDEN_SHARE:.0%} of the values are "
+                  "suppressed; the response lists what was rolled up.")
 
     def to_internal_value(self, data):
         # QueryDict: hand lists over for the repeatable parameters.
@@ -80,8 +85,25 @@ class ReportEntrySerializer(serializers.Serializer):
     suppressed = serializers.ListField(child=serializers.CharField())
 
 
+class CoarsenStepSerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    # Declared as in the dicts the report builds ("from" is a Python keyword).
+    to = serializers.CharField(allow_null=True,
+                               help_text="What it became; null: summed over the coalition.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(help_text="What was rolled up.")
+        return fields
+
+
 class ServiceNumbersSerializer(serializers.Serializer):
-    dimensions = serializers.ListField(child=serializers.CharField())
+    dimensions = serializers.ListField(child=serializers.CharField(),
+                                       help_text="The dimensions of the rows, after any roll-up.")
+    requested_dimensions = serializers.ListField(child=serializers.CharField())
+    coarsened = CoarsenStepSerializer(many=True, help_text="The roll-ups made, in order.")
+    hidden_share = serializers.FloatField(
+        help_text="Share of the suppressible values (people and referrals) hidden.")
     period = serializers.CharField(allow_null=True)
     measures = serializers.ListField(child=serializers.CharField())
     scope = serializers.ListField(child=serializers.CharField(), allow_null=True,
@@ -97,7 +119,7 @@ class ServiceNumbersView(APIView):
     required_scopes = [REPORTS_READ]
     renderer_classes = [JSONRenderer, CSVRenderer]
     problem_codes = ("too_many_dimensions", "invalid_dimension", "invalid_measure",
-                     "measure_not_applicable", "invalid_period", "invalid_fiscal_year",
+                     "measure_not_applicable", "invalid_period", "invalid_coarsen", "invalid_fiscal_year",
                      "invalid_date_range", "unknown_district", "unknown_organization",
                      "too_long", "too_many_items", "report_scope_denied")
 
@@ -118,7 +140,8 @@ class ServiceNumbersView(APIView):
             measures=tuple(params["measures"]), date_from=params.get("date_from"),
             date_to=params.get("date_to"), fiscal_year=params.get("fiscal_year"),
             organizations=tuple(params["organizations"]),
-            districts=tuple(params["districts"]), service_types=tuple(params["service_types"]))
+            districts=tuple(params["districts"]), service_types=tuple(params["service_types"]),
+            coarsen=params["coarsen"])
         report = selectors.service_numbers(request.auth, spec)
         if request.accepted_renderer.format == "csv":
             return Response({"table": presentation.report_table(report),
@@ -130,6 +153,9 @@ class BudgetQuerySerializer(serializers.Serializer):
     org = RequiredTextField(help_text="The grantee organisation's slug.")
     fiscal_year = TextField(validators=selectors.FISCAL_YEAR.validators(),
                             help_text="State fiscal year, e.g. 2017-18.")
+    coarsen = DomainChoiceField(choices=selectors.COARSEN, default="auto",
+                                help_text="auto (default): districts rolled up to regions or "
+                                          "the coalition where too small to publish.")
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 63},
@@ -144,18 +170,30 @@ class DistrictValueField(serializers.Field):
 
 class BudgetLineSerializer(serializers.Serializer):
     service_type = serializers.CharField(allow_null=True, help_text="null: all service types.")
-    district = DistrictValueField(help_text="null: all districts.")
+    district = DistrictValueField(help_text="null: all districts (or not a dimension).")
+    region = serializers.CharField(allow_null=True,
+                                   help_text="null: all regions (or not a dimension).")
     current = serializers.DictField()
     previous = serializers.DictField()
     change = serializers.DictField()
 
 
 class GrantLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     funder = serializers.CharField()
     funder_name = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
-    service_types = serializers.ListField(child=serializers.CharField())
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    service_types = serializers.ListField(child=serializers.CharField(),
+                                          help_text="Empty: the grant funds every service.")
     description = serializers.CharField()
+    values = serializers.DictField(help_text="The grant's services in its period; null when "
+                                             "suppressed.")
+    suppressed = serializers.ListField(child=serializers.CharField())
+    cost_per_client_served = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True,
+        help_text="The grant's amount over its own clients served.")
 
 
 class BudgetRequestSerializer(serializers.Serializer):
@@ -164,11 +202,17 @@ class BudgetRequestSerializer(serializers.Serializer):
     fiscal_year = serializers.CharField()
     previous_fiscal_year = serializers.CharField()
     suppression_applied = serializers.BooleanField()
+    dimensions = serializers.ListField(child=serializers.CharField(),
+                                       help_text="The dimensions of the lines, after roll-up.")
+    coarsened = CoarsenStepSerializer(many=True)
+    hidden_share = serializers.FloatField()
     measures = serializers.ListField(child=serializers.CharField())
+    grant_measures = serializers.ListField(child=serializers.CharField())
     grants = GrantLineSerializer(many=True)
     grant_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    cost_per_client_served = serializers.DecimalField(max_digits=14, decimal_places=2,
-                                                      allow_null=True)
+    cost_per_client_served = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True,
+        help_text="The grantee overall: every grant of the year over every client served.")
     previous_grant_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     previous_cost_per_client_served = serializers.DecimalField(max_digits=14, decimal_places=2,
                                                                allow_null=True)
@@ -178,6 +222,7 @@ class BudgetRequestSerializer(serializers.Serializer):
 class BudgetRequestView(APIView):
     required_scopes = [REPORTS_READ]
     problem_codes = ("not_found", "invalid_fiscal_year", "too_long", "not_a_grantee",
+                     "invalid_coarsen",
                      "report_scope_denied")
     renderer_classes = [JSONRenderer, CSVRenderer, PrintableHTMLRenderer]
 
@@ -195,7 +240,8 @@ class BudgetRequestView(APIView):
         query.is_valid(raise_exception=True)
         budget = budget_module.budget_request(request.auth,
                                               organization=query.validated_data["org"],
-                                              fiscal_year=query.validated_data["fiscal_year"])
+                                              fiscal_year=query.validated_data["fiscal_year"],
+                                              coarsen=query.validated_data["coarsen"])
         data = presentation.budget_as_dict(budget)
         fmt = request.accepted_renderer.format
         if fmt == "csv":
@@ -224,7 +270,7 @@ class ServiceEventSerializer(serializers.ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     service_type = serializers.SlugField(source="service_type.code", default="know-your-rights")
     district = serializers.IntegerField(source="district.number", required=False,
-                                        allow_null=True,
+                                        allow_null=True, help_text=services.DISTRICT_DEFAULT,
                                         validators=services.DISTRICT.validators())
     languages = LanguageCodesField(required=False, default=list,
                                    validators=services.LANGUAGES.validators(),
@@ -237,8 +283,8 @@ class ServiceEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceEvent
         fields = ["id", "organization", "kind", "title", "date", "district", "service_type",
-                  "languages", "attendance", "created_at", "updated_at"]
-        read_only_fields = ["id", "organization", "created_at", "updated_at"]
+                  "languages", "attendance", "campaign", "created_at", "updated_at"]
+        read_only_fields = ["id", "organization", "campaign", "created_at", "updated_at"]
 
     def flat(self) -> dict:
         """validated_data with the nested sources flattened to service input names."""
@@ -302,8 +348,8 @@ class GrantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Grant
-        fields = ["id", "funder", "grantee", "fiscal_year", "amount", "service_types",
-                  "description"]
+        fields = ["id", "funder", "grantee", "fiscal_year", "period_start", "period_end",
+                  "amount", "service_types", "description"]
         read_only_fields = fields
 
 

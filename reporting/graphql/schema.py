@@ -20,6 +20,18 @@ ReportDimension = graphene.Enum("ReportDimension", [(d.upper(), d) for d in sele
 ReportPeriod = graphene.Enum("ReportPeriod", [(p.upper(), p) for p in selectors.PERIODS])
 ReportMeasure = graphene.Enum("ReportMeasure", [(m.upper(), m) for m in selectors.MEASURES])
 ServiceEventKindEnum = graphene.Enum.from_enum(ServiceEventKind, name="ServiceEventKind")
+ReportCoarsen = graphene.Enum("ReportCoarsen", [(c.upper(), c) for c in selectors.COARSEN])
+
+
+class CoarsenStep(graphene.ObjectType):
+    dimension = graphene.String(required=True)
+    rolled_from = graphene.String(required=True, name="from", description="What was rolled up.")
+    to = graphene.String(description="What it became; null: summed over the coalition.")
+
+
+def _steps(steps: list[dict]) -> list[CoarsenStep]:
+    return [CoarsenStep(dimension=s["dimension"], rolled_from=s["from"], to=s["to"])
+            for s in steps]
 
 
 class DimensionValue(graphene.ObjectType):
@@ -47,7 +59,14 @@ class ReportEntry(graphene.ObjectType):
 
 
 class ServiceNumbers(graphene.ObjectType):
-    dimensions = graphene.List(graphene.NonNull(graphene.String), required=True)
+    dimensions = graphene.List(graphene.NonNull(graphene.String), required=True,
+                               description="The dimensions of the rows, after any roll-up.")
+    requested_dimensions = graphene.List(graphene.NonNull(graphene.String), required=True)
+    coarsened = graphene.List(graphene.NonNull(CoarsenStep), required=True,
+                              description="The roll-ups made (coarsen: AUTO), in order.")
+    hidden_share = graphene.Float(
+        required=True, description="Share of the suppressible values (people and referrals) "
+                                   "hidden.")
     period = graphene.String()
     measures = graphene.List(graphene.NonNull(graphene.String), required=True)
     scope = graphene.List(graphene.NonNull(graphene.String),
@@ -68,16 +87,25 @@ def _entries(entries: list[dict], measures) -> list[ReportEntry]:
 
 
 class GrantLine(graphene.ObjectType):
+    id = graphene.Int(required=True)
     funder = graphene.String(required=True)
     funder_name = graphene.String(required=True)
     amount = graphene.Decimal(required=True)
-    service_types = graphene.List(graphene.NonNull(graphene.String), required=True)
+    period_start = graphene.Date(required=True)
+    period_end = graphene.Date(required=True)
+    service_types = graphene.List(graphene.NonNull(graphene.String), required=True,
+                                  description="Empty: the grant funds every service.")
     description = graphene.String(required=True)
+    values = graphene.List(graphene.NonNull(MeasureValue), required=True,
+                           description="The grant's services in its period.")
+    cost_per_client_served = graphene.Decimal(
+        description="The grant's amount over its own clients served; null if not published.")
 
 
 class BudgetLine(graphene.ObjectType):
     service_type = graphene.String(description="null: all service types.")
-    district = graphene.String(description="null: all districts.")
+    district = graphene.String(description="null: all districts (or not a dimension).")
+    region = graphene.String(description="null: all regions (or not a dimension).")
     current = graphene.List(graphene.NonNull(MeasureValue), required=True)
     previous = graphene.List(graphene.NonNull(MeasureValue), required=True)
     change = graphene.List(graphene.NonNull(MeasureValue), required=True)
@@ -89,10 +117,15 @@ class BudgetRequest(graphene.ObjectType):
     fiscal_year = graphene.String(required=True)
     previous_fiscal_year = graphene.String(required=True)
     suppression_applied = graphene.Boolean(required=True)
+    dimensions = graphene.List(graphene.NonNull(graphene.String), required=True,
+                               description="The dimensions of the lines, after roll-up.")
+    coarsened = graphene.List(graphene.NonNull(CoarsenStep), required=True)
+    hidden_share = graphene.Float(required=True)
     measures = graphene.List(graphene.NonNull(graphene.String), required=True)
     grants = graphene.List(graphene.NonNull(GrantLine), required=True)
     grant_total = graphene.Decimal(required=True)
-    cost_per_client_served = graphene.Decimal()
+    cost_per_client_served = graphene.Decimal(
+        description="The grantee overall: every grant of the year over every client served.")
     previous_grant_total = graphene.Decimal(required=True)
     previous_cost_per_client_served = graphene.Decimal()
     lines = graphene.List(graphene.NonNull(BudgetLine), required=True)
@@ -108,7 +141,7 @@ class ServiceEventType(DjangoObjectType):
     class Meta:
         model = ServiceEvent
         name = "ServiceEvent"
-        fields = ("id", "title", "date", "attendance", "created_at", "updated_at")
+        fields = ("id", "title", "date", "attendance", "campaign", "created_at", "updated_at")
 
     def resolve_kind(self, info):
         return self.kind
@@ -134,7 +167,7 @@ class GrantType(DjangoObjectType):
     class Meta:
         model = Grant
         name = "Grant"
-        fields = ("id", "fiscal_year", "amount", "description")
+        fields = ("id", "fiscal_year", "period_start", "period_end", "amount", "description")
 
     def resolve_funder(self, info):
         return self.funder.slug
@@ -161,10 +194,13 @@ class ReportingQuery(graphene.ObjectType):
         organizations=graphene.List(graphene.NonNull(graphene.String)),
         districts=graphene.List(graphene.NonNull(graphene.Int)),
         service_types=graphene.List(graphene.NonNull(graphene.String)),
+        coarsen=ReportCoarsen(description="AUTO: roll dimensions up until at most "
+                                          f"{selectors.MAX_HIDDEN_SHARE:.0%} is suppressed."),
         description="Service numbers by up to three dimensions; suppressed unless your own.")
     budget_request = graphene.Field(BudgetRequest, required=True,
                                     org=graphene.String(required=True),
-                                    fiscal_year=graphene.String(required=True))
+                                    fiscal_year=graphene.String(required=True),
+                                    coarsen=ReportCoarsen(description="Default: AUTO."))
     service_events = graphene.List(graphene.NonNull(ServiceEventType), required=True,
                                    description="Service events your organisation recorded.")
     grants = graphene.List(graphene.NonNull(GrantType), required=True,
@@ -172,7 +208,8 @@ class ReportingQuery(graphene.ObjectType):
 
     def resolve_service_numbers(root, info, dimensions=None, period=None, measures=None,
                                 date_from=None, date_to=None, fiscal_year=None,
-                                organizations=None, districts=None, service_types=None):
+                                organizations=None, districts=None, service_types=None,
+                                coarsen=None):
         principal = require_scopes(info, REPORTS_READ)
         spec = selectors.ReportSpec(
             dimensions=tuple(enum_value(d) for d in dimensions or ()),
@@ -180,22 +217,30 @@ class ReportingQuery(graphene.ObjectType):
             measures=tuple(enum_value(m) for m in measures or ()),
             date_from=date_from, date_to=date_to, fiscal_year=fiscal_year,
             organizations=tuple(organizations or ()), districts=tuple(districts or ()),
-            service_types=tuple(service_types or ()))
+            service_types=tuple(service_types or ()),
+            coarsen=enum_value(coarsen) if coarsen else "none")
         data = presentation.report_as_dict(selectors.service_numbers(principal, spec))
-        return ServiceNumbers(**{**data, "rows": _entries(data["rows"], data["measures"]),
+        return ServiceNumbers(**{**data, "coarsened": _steps(data["coarsened"]),
+                                 "rows": _entries(data["rows"], data["measures"]),
                                  "totals": _entries(data["totals"], data["measures"])})
 
-    def resolve_budget_request(root, info, org, fiscal_year):
+    def resolve_budget_request(root, info, org, fiscal_year, coarsen=None):
         principal = require_scopes(info, REPORTS_READ)
-        budget = budget_module.budget_request(principal, organization=org,
-                                              fiscal_year=fiscal_year)
+        budget = budget_module.budget_request(
+            principal, organization=org, fiscal_year=fiscal_year,
+            coarsen=enum_value(coarsen) if coarsen else "auto")
         data = presentation.budget_as_dict(budget)
-        measures = data["measures"]
+        measures = data.pop("measures")
+        grant_measures = data.pop("grant_measures")
         return BudgetRequest(**{
-            **data,
-            "grants": [GrantLine(**grant) for grant in data["grants"]],
+            **data, "measures": measures, "coarsened": _steps(data["coarsened"]),
+            "grants": [GrantLine(**{
+                **{k: v for k, v in grant.items() if k != "suppressed"},
+                "values": _measure_values(grant["values"], grant_measures,
+                                          set(grant["suppressed"]))})
+                for grant in data["grants"]],
             "lines": [BudgetLine(
-                service_type=line["service_type"],
+                service_type=line["service_type"], region=line["region"],
                 district=None if line["district"] is None else str(line["district"]),
                 current=_measure_values(line["current"], measures),
                 previous=_measure_values(line["previous"], measures),
@@ -216,7 +261,8 @@ class ServiceEventInputType(graphene.InputObjectType):
     date = graphene.Date()
     attendance = graphene.Int(description="How many attended. " + services.ATTENDANCE.describe())
     service_type = graphene.String(description="Default: know-your-rights.")
-    district = graphene.Int(description=services.DISTRICT.describe())
+    district = graphene.Int(description=f"{services.DISTRICT_DEFAULT} "
+                                        f"{services.DISTRICT.describe()}")
     languages = graphene.List(graphene.NonNull(graphene.String),
                               description="ISO 639 codes. " + services.LANGUAGES.describe())
 

@@ -221,7 +221,8 @@ def build_casework() -> Dataset:
     def event(org, day, kind, district, service, attendance):
         return ServiceEvent(organization=refs.orgs[org], kind=kind, title=f"{kind} {day}",
                             date=day, district=refs.districts[district] if district else None,
-                            service_type=refs.services[service], attendance=attendance)
+                            service_type=refs.services[service], attendance=attendance,
+                            campaign=ServiceEvent.campaign_of(day, f"{kind} {day}"))
 
     kyr = "know-your-rights"
     events = {
@@ -353,8 +354,10 @@ def build_many_small_cells(count: int = 160, seed: int = 2017, events: int | Non
         service_events[f"V{n}"] = ServiceEvent(
             organization=refs.orgs[organiser], kind=kind, title=f"event {n}", date=day,
             district=refs.districts[district] if district else None,
-            service_type=refs.services[service], attendance=attendance)
+            service_type=refs.services[service], attendance=attendance,
+            campaign=ServiceEvent.campaign_of(day, f"event {n}"))
         dataset.event_records.append({"organization": organiser, "kind": kind, "date": day,
+                                      "title": f"event {n}",
                                       "district": district, "service_type": service,
                                       "attendance": attendance})
     _save(dataset, refs, clients, referrals, outcomes, service_events)

@@ -188,15 +188,17 @@ def test_service_numbers_csv_by_accept_header(api, casework):
 
 # --- budget request ---------------------------------------------------------------------
 
-def budget(client, fmt=None, headers=None, org=CAMBA, year="2017-18"):
+def budget(client, fmt=None, headers=None, org=CAMBA, year="2017-18", coarsen=None):
     params = {"org": org, "fiscal_year": year}
+    if coarsen:
+        params["coarsen"] = coarsen
     if fmt:
         params["format"] = fmt
     return client.get(BUDGET, params, headers=headers)
 
 
 def test_budget_request_json(funder_api, casework):
-    response = budget(funder_api)
+    response = budget(funder_api, coarsen="none")
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in ("organization", "organization_name", "fiscal_year",
@@ -208,10 +210,17 @@ def test_budget_request_json(funder_api, casework):
         "suppression_applied": True, "grant_total": "180000.00",
         "previous_grant_total": "150000.00", "cost_per_client_served": None,
         "previous_cost_per_client_served": None}
-    assert body["grants"] == [{"funder": FUNDER, "funder_name": "New York City Council",
-                               "amount": "180000.00",
-                               "service_types": ["asylum", "removal-defense"],
-                               "description": f"{FUNDER} to {CAMBA} 2017-18"}]
+    # The grant's own figures (4 referrals, 4 clients) are small: withheld, and its cost
+    # per client with them.
+    assert body["grants"] == [{
+        "id": casework.grants[(FUNDER, CAMBA, "2017-18")].pk,
+        "funder": FUNDER, "funder_name": "New York City Council", "amount": "180000.00",
+        "period_start": "2017-04-01", "period_end": "2018-03-31",
+        "service_types": ["asylum", "removal-defense"],
+        "description": f"{FUNDER} to {CAMBA} 2017-18",
+        "values": {m: None for m in body["grant_measures"]},
+        "suppressed": sorted(body["grant_measures"]), "cost_per_client_served": None}]
+    assert (body["dimensions"], body["coarsened"]) == (["service_type", "district"], [])
     assert body["measures"] == ["referrals_received", "accepted", "completed",
                                 "unique_clients_served", "outcomes", "events_held",
                                 "attendance"]
@@ -291,8 +300,8 @@ def test_budget_request_for_the_grantee_itself_line_by_line(api, casework):
 
 
 def test_budget_request_csv_by_accept_header_and_by_format(funder_api, casework):
-    by_header = budget(funder_api, headers={"Accept": "text/csv"})
-    by_format = budget(funder_api, fmt="csv")
+    by_header = budget(funder_api, headers={"Accept": "text/csv"}, coarsen="none")
+    by_format = budget(funder_api, fmt="csv", coarsen="none")
     for response in (by_header, by_format):
         assert response["Content-Disposition"] == (
             'attachment; filename="budget-request-camba-legal-2017-18.csv"')
@@ -313,20 +322,21 @@ def test_budget_request_csv_by_accept_header_and_by_format(funder_api, casework)
 
 
 def test_budget_request_printable_html(funder_api, casework):
-    response = budget(funder_api, fmt="html")
+    response = budget(funder_api, fmt="html", coarsen="none")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     page = response.content.decode()
     assert "<title>Budget request: CAMBA Legal Services, SFY 2017-18</title>" in page
     assert "New York City Council" in page
     assert "$180000.00" in page
-    assert "Cost per client served: not published" in page
+    assert "every client served in any service: not published" in page
     assert "suppressed" in page
+    assert "2017-04-01 to 2018-03-31" in page
 
 
 def test_budget_request_html_for_the_grantee_shows_the_cost_per_client(api, casework):
     page = budget(api(CAMBA), fmt="html").content.decode()
-    assert "Cost per client served: $45000.00" in page
+    assert "every client served in any service: $45000.00" in page
     assert "$75000.00" in page
 
 
@@ -534,7 +544,8 @@ def test_coalition_admin_sees_every_grant(admin_api, casework):
     assert len(listed) == 4
     grant = next(g for g in listed if g["grantee"] == CALA)
     assert grant == {"id": casework.grants[(FUNDER, CALA, "2017-18")].pk, "funder": FUNDER,
-                     "grantee": CALA, "fiscal_year": "2017-18", "amount": "90000.00",
+                     "grantee": CALA, "fiscal_year": "2017-18", "period_start": "2017-04-01",
+                     "period_end": "2018-03-31", "amount": "90000.00",
                      "service_types": ["removal-defense"],
                      "description": f"{FUNDER} to {CALA} 2017-18"}
 

@@ -21,10 +21,10 @@ from fractions import Fraction
 
 import pytest
 
-from reporting import suppression
+from reporting import selectors, suppression
 from reporting.suppression import suppress
 
-from .fixtures import CAMBA, CHHAYA, FUNDER, GRANTEES, NEW_YORK
+from .fixtures import CALA, CAMBA, CHHAYA, FUNDER, GRANTEES, NEW_YORK
 
 COUNT_MEASURES = ("referrals_sent", "referrals_received", "accepted", "rejected", "completed",
                   "failed", "open", "overdue", "unique_clients_served", "outcomes",
@@ -32,7 +32,9 @@ COUNT_MEASURES = ("referrals_sent", "referrals_received", "accepted", "rejected"
 MEDIANS = {"median_days_to_accept": "accept_days", "median_days_to_close": "close_days"}
 # Distinct clients do not add up across cells; the code suppresses it as if they did,
 # so the attack below (which assumes they do) still applies, but totals may be smaller.
-NON_ADDITIVE = {"unique_clients_served"}
+NON_ADDITIVE = {"unique_clients_served", "campaigns_held"}
+# Counts of events held, not of people: published whole, small or not.
+PUBLIC = selectors.NEVER_SUPPRESSED
 
 
 # --- an exact solver ----------------------------------------------------------------
@@ -338,6 +340,7 @@ def truth(dataset, dims, period, scope):
     for key, who in clients.items():
         cells[key]["unique_clients_served"] = len(who)
     if all(d in EVENT_DIMS or d == "period" for d in dims):
+        campaigns = defaultdict(set)
         for e in dataset.event_records:
             if scope is not None and e["organization"] not in scope:
                 continue
@@ -346,6 +349,9 @@ def truth(dataset, dims, period, scope):
                 cells[key]["events_held"] += 1
                 cells[key]["workshops_held"] += e["kind"] == "workshop"
                 cells[key]["attendance"] += e["attendance"]
+                campaigns[key].add((e["date"], e["title"]))
+        for key, held in campaigns.items():
+            cells[key]["campaigns_held"] = len(held)
     medians = {key: {m: (statistics.median(v), len(v)) for m, v in by_measure.items()}
                for key, by_measure in samples.items()}
     return cells, medians
@@ -381,13 +387,14 @@ def attack(body, dataset, scope):
                 assert base >= 11, f"{key} {measure} published on a base of {base}"
                 assert value == round(median, 1)
             else:
-                assert not 1 <= value <= 10, f"{key} {measure} = {value} published"
+                if measure not in PUBLIC:
+                    assert not 1 <= value <= 10, f"{key} {measure} = {value} published"
                 assert value == cells.get(key, {}).get(measure, 0), (key, measure)
     for key, values in cells.items():
         if any(values.get(m) for m in body["measures"]) and key not in entries:
             raise AssertionError(f"{key} has data but is missing from the report")
     for measure in body["measures"]:
-        if measure in MEDIANS:
+        if measure in MEDIANS or measure in PUBLIC:
             continue
         hidden_total += len(assert_nothing_recoverable(
             dims, entries, measure, additive=measure not in NON_ADDITIVE))
@@ -495,12 +502,14 @@ def test_graphql_publishes_the_same_suppressed_table(api, many_cells):
 def budget_attack(body):
     """No suppressed value is recoverable from the current, previous or change columns."""
     assert body["suppression_applied"] is True
-    dims = ("service_type", "district")
+    dims = tuple(body["dimensions"])
     hidden = 0
     for year in ("current", "previous"):
-        entries = {(line["service_type"], line["district"]): {"values": line[year]}
-                   for line in body["lines"]}
+        entries = {tuple(line[d] for d in dims): {"values": line[year]} for line in body["lines"]}
+        assert len(entries) == len(body["lines"])
         for measure in body["measures"]:
+            if measure in PUBLIC:
+                continue
             for line in body["lines"]:
                 value = line[year][measure]
                 assert value is None or not 1 <= value <= 10, (line, year, measure)
@@ -517,8 +526,9 @@ def budget_attack(body):
 
 
 def test_budget_request_for_a_funder_leaks_nothing(api, many_cells):
+    # At its finest (by district, not rolled up), where most is hidden.
     response = api(FUNDER).get("/api/v1/reports/budget-request/",
-                               {"org": CAMBA, "fiscal_year": "2017-18"})
+                               {"org": CAMBA, "fiscal_year": "2017-18", "coarsen": "none"})
     assert response.status_code == 200, response.content
     body = response.json()
     assert budget_attack(body) > 0
@@ -529,3 +539,29 @@ def test_budget_request_for_a_funder_leaks_nothing(api, many_cells):
         assert body["cost_per_client_served"] is None
     else:
         assert body["cost_per_client_served"] is not None
+
+
+# --- coarsen=auto: the guarantee holds in the shape it settles on ----------------------
+
+@pytest.mark.parametrize("dimensions, period", [
+    ("district", "sfy"), ("service_type,district", "sfy"), ("period", "month"),
+    ("district,period", "month"), ("receiving_org,district", "sfy"),
+])
+def test_coarsened_reports_still_give_nothing_away(api, many_cells, dimensions, period):
+    """The subtraction attack on the shape coarsen=auto settles on: every suppressed
+    value stays undetermined, and no count from 1 to 10 of people is shown."""
+    body = api(FUNDER).get("/api/v1/reports/service-numbers/", {
+        "dimensions": dimensions, "period": period, "organizations": f"{CALA},{CAMBA}",
+        "coarsen": "auto"}).json()
+    assert body["suppression_applied"] is True
+    assert body["hidden_share"] <= 0.2 or not any(
+        d in ("district", "region") or (d == "period" and body["period"] in ("month", "quarter"))
+        for d in body["dimensions"]), body["coarsened"]
+    dims, entries = tuple(body["dimensions"]), entries_by_key(body)
+    for measure in body["measures"]:
+        if measure.startswith("median") or measure in PUBLIC:
+            continue
+        for key, entry in entries.items():
+            value = entry["values"][measure]
+            assert value is None or not 1 <= value <= 10, (key, measure, value)
+        assert_nothing_recoverable(dims, entries, measure, additive=measure not in NON_ADDITIVE)
