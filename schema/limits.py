@@ -7,7 +7,6 @@ from __future__ import annotations
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -16,6 +15,7 @@ from graphql import (
     OperationDefinitionNode,
     ValidationRule,
 )
+from graphql.validation.validate import ValidationAbortedError
 
 DEFAULT_LIST_SIZE = 10  # assumed length of a plain list field
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -28,6 +28,10 @@ def _unwrap(graphql_type):
             is_list = True
         graphql_type = graphql_type.of_type
     return graphql_type, is_list
+
+
+class LimitExceeded(ValidationAbortedError):
+    """A document over a limit: validation stops at it."""
 
 
 def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_size: int,
@@ -56,19 +60,23 @@ def query_limits_rule(*, max_depth: int, max_aliases: int, max_cost: int, page_s
             self.aliases = 0
             self.max_seen_depth = 0
             cost = self._cost(node.selection_set, root, 1, set())
+            # Over a limit, validation stops here: the spec's rules below the operation
+            # never run on the document (OverlappingFieldsCanBeMerged is quadratic in
+            # its fields: about a second of CPU for the largest document allowed).
+            # graphql-core answers an aborted validation with the aborting error alone.
             if self.max_seen_depth > max_depth:
-                self.report_error(GraphQLError(
+                raise LimitExceeded(
                     f"The query is {self.max_seen_depth} levels deep; the limit is {max_depth}.",
-                    node, extensions={"code": "query_too_deep"}))
-            elif self.aliases > max_aliases:
-                self.report_error(GraphQLError(
+                    node, extensions={"code": "query_too_deep"})
+            if self.aliases > max_aliases:
+                raise LimitExceeded(
                     f"The query uses {self.aliases} aliases; the limit is {max_aliases}.",
-                    node, extensions={"code": "too_many_aliases"}))
-            elif cost > max_cost:
-                self.report_error(GraphQLError(
+                    node, extensions={"code": "too_many_aliases"})
+            if cost > max_cost:
+                raise LimitExceeded(
                     f"The query's estimated cost is {cost}; the limit is {max_cost}. Ask for "
                     "fewer items (first/last) or fewer nested lists.",
-                    node, extensions={"code": "query_too_costly"}))
+                    node, extensions={"code": "query_too_costly"})
             return self.SKIP
 
         @staticmethod

@@ -238,9 +238,9 @@ def test_two_thousand_aliases_are_refused_fast(settings, office, document_limit)
         settings.GRAPHQL_MAX_DOCUMENT_BYTES = document_limit
     query = aliases(2000)
 
-    started = time.process_time()  # CPU, so that a busy machine does not fail it
+    started = time.thread_time()  # this thread's CPU, so that a busy machine does not fail it
     response = office.graphql(query)
-    elapsed = time.process_time() - started
+    elapsed = time.thread_time() - started
 
     assert 400 <= response.status_code < 500
     assert elapsed < 2
@@ -249,14 +249,15 @@ def test_two_thousand_aliases_are_refused_fast(settings, office, document_limit)
 
 
 def test_thousands_of_repeated_fields_are_refused_without_running(office):
-    """The most fields a document under the size limit holds. (graphql-core's
-    overlapping-fields check is quadratic in them: about a second of CPU here.)"""
+    """The most fields a document under the size limit holds. graphql-core's
+    overlapping-fields check is quadratic in them (about a second of CPU here, five
+    late in a full test run): over the cost limit, validation stops before it."""
     query = "{ referrals(first: 100) { edges { node { " + "id " * 6500 + "} } } }"
 
-    started = time.process_time()
+    started = time.thread_time()  # this thread's CPU: the test client runs the request in it
     response = office.graphql(query)
 
-    assert time.process_time() - started < 3
+    assert time.thread_time() - started < 2
     assert response.status_code == 400
     assert "query_too_costly" in codes(response)
 
@@ -276,10 +277,10 @@ def test_a_fragment_cycle_is_a_validation_error_not_a_500(office):
 def test_deep_nesting_is_refused_as_the_clients_error(settings, office, levels):
     settings.GRAPHQL_MAX_DOCUMENT_BYTES = 1_000_000
 
-    started = time.process_time()
+    started = time.thread_time()
     response = office.graphql(nested(levels))
 
-    assert time.process_time() - started < 2
+    assert time.thread_time() - started < 2
     assert 400 <= response.status_code < 500
     assert codes(response) & {"query_too_deep", "syntax_error"}
 
