@@ -21,6 +21,7 @@ ERASE = "erase"
 REFERRAL_CREATED = "referral.created"
 REFERRAL_STATUS_CHANGED = "referral.status_changed"
 REFERRAL_NOTE_ADDED = "referral.note_added"
+REFERRAL_CHAIN_CHANGED = "referral.chain_changed"
 CLIENT_ERASED = "client.erased"
 
 

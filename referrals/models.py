@@ -201,6 +201,13 @@ class Referral(models.Model):
     status_reason = models.TextField(blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="children")
+    chain_root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The first referral of the chain this one was forwarded down from; null "
+                  "for that first one.")
+    chain_updated_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When a referral of its chain last changed status or a link was added.")
     created_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="+")
     created_by_application = models.ForeignKey(OAuthApplication, null=True, blank=True,
@@ -216,6 +223,11 @@ class Referral(models.Model):
                   "on every insert and update (referrals/migrations/0012).")
 
     objects = ReferralQuerySet.as_manager()
+
+    @property
+    def chain_root_pk(self):
+        """The id of the chain's first referral (this one's own if it starts one)."""
+        return self.chain_root_id or self.pk
 
     class Meta:
         ordering = ["-created_at", "-id"]

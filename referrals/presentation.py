@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from core.context import note_read
+
 from .models import Client, Consent, ContactPreference
 
 
@@ -87,3 +89,27 @@ def has_consent(principal, client: Client) -> bool:
         return True
     return Consent.objects.filter(client=client, shared_with_id=org_id,
                                   revoked_at__isnull=True).exists()
+
+
+def chain_as_dict(principal, links) -> dict:
+    """A chain as REST and GraphQL show it: each link's organisations, service,
+    status, dates and outcome codes; ``yours`` where the caller is on the link."""
+    org_id = principal.organization.pk
+    root = links[0].chain_root_pk
+    for link in links:
+        note_read("referral", link.pk)
+    return {
+        "root": root,
+        "chain_updated_at": max((link.chain_updated_at for link in links
+                                 if link.chain_updated_at), default=None),
+        "links": [{
+            "id": link.pk, "parent": link.parent_id,
+            "sending_org": link.sending_org.slug, "receiving_org": link.receiving_org.slug,
+            "service_type": link.service_type.code, "status": link.status,
+            "priority": link.priority, "created_at": link.created_at,
+            "accepted_at": link.accepted_at, "closed_at": link.closed_at,
+            "outcomes": [{"code": o.code, "recorded_at": o.recorded_at}
+                         for o in link.outcomes.all()],
+            "yours": org_id in (link.sending_org_id, link.receiving_org_id),
+        } for link in links],
+    }

@@ -118,6 +118,27 @@ def referral_events(principal, referral_id) -> QuerySet[ReferralEvent]:
         "organization", "actor_user", "actor_application").order_by("at", "id")
 
 
+def referral_chain(principal, referral_id) -> list[Referral]:
+    """Every referral of the chain ``referral_id`` is on (the first one and all
+    forwarded down from it), oldest first, to any organisation on one of them (and
+    coalition admins); 404 to everyone else. Each link carries its organisations,
+    service, status, dates and outcome codes, never client data: the client's own
+    details stay on the referrals a caller is party to."""
+    links = None
+    row = by_id(Referral.objects.only("pk", "chain_root_id"), referral_id)
+    if row is not None:
+        root = row.chain_root_pk
+        links = Referral.objects.filter(Q(pk=root) | Q(chain_root_id=root))
+        if not links.visible_to(principal).exists():
+            links = None
+    if links is None:
+        raise NotFound("No referral with this id is visible to your organisation.")
+    return list(links.select_related("sending_org", "receiving_org", "service_type")
+                .prefetch_related(Prefetch("outcomes", queryset=ReferralOutcome.objects
+                                           .order_by("recorded_at", "id")))
+                .order_by("created_at", "id"))
+
+
 def referral_notes(principal, referral_id) -> QuerySet[ReferralNote]:
     referral = visible_referral(principal, referral_id)
     return ReferralNote.objects.filter(referral=referral).select_related(

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core import hooks
@@ -386,6 +386,7 @@ def _new_referral(principal: Principal, *, client: Client, receiver: Organizatio
         sending_org=principal.organization, receiving_org=receiver, client=client,
         service_type=service, district=district, priority=priority, needed_by=needed_by,
         intake_channel=intake_channel, summary=summary.strip(), parent=parent,
+        chain_root_id=parent.chain_root_pk if parent else None,
         created_by_user=principal.user, created_by_application=principal.application,
         created_at=now, updated_at=now,
     )
@@ -515,7 +516,31 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
              event=hooks.REFERRAL_STATUS_CHANGED,
              organization_ids=(referral.sending_org_id, referral.receiving_org_id),
              data=referral_data(referral, previous_status=from_status))
+    _chain_changed(principal, referral, now)
     return referral
+
+
+def _chain_changed(principal: Principal, referral: Referral, now) -> None:
+    """A link of a chain changed status, or the chain grew: every link is marked (so
+    the sync feed brings each one back to its parties) and the organisations on
+    the chain but not on this referral hear of it (referral.chain_changed): the
+    original sender learns the outcome three organisations down."""
+    root = referral.chain_root_pk
+    links = Referral.objects.filter(Q(pk=root) | Q(chain_root_id=root))
+    if referral.chain_root_id is None and not links.exclude(pk=referral.pk).exists():
+        return  # a referral on its own is no chain
+    links.update(chain_updated_at=now)
+    referral.chain_updated_at = now
+    parties = set()
+    for sender, receiver in links.values_list("sending_org_id", "receiving_org_id"):
+        parties |= {sender, receiver}
+    others = parties - {referral.sending_org_id, referral.receiving_org_id}
+    if others:
+        _changed(principal, hooks.UPDATE, "referral", referral.pk, "referral_chain",
+                 event=hooks.REFERRAL_CHAIN_CHANGED, organization_ids=others,
+                 data={"chain": {"root": str(root),
+                                 "href": f"/api/v1/referrals/{root}/chain/"},
+                       "link": {"id": str(referral.pk), "status": referral.status}})
 
 
 @transaction.atomic
@@ -559,6 +584,7 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
         priority=priority or parent.priority, needed_by=needed_by or parent.needed_by,
         intake_channel=IntakeChannel.PARTNER, summary=summary,
         parent=parent, consent=consent, district=parent.district)
+    _chain_changed(principal, child, child.created_at)
     return parent, child
 
 

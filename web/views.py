@@ -34,7 +34,7 @@ from orgs.models import Organization, OrganizationKind, ServiceType
 from referrals import selectors, services
 from referrals.filtersets import ClientFilterSet, ReferralFilterSet
 from referrals.models import IntakeChannel, Status
-from referrals.presentation import contact_details_visible
+from referrals.presentation import chain_as_dict, contact_details_visible
 from reporting import fiscal
 from reporting.budget import budget_request
 from reporting.presentation import budget_table, report_table
@@ -304,8 +304,20 @@ def _referral_page(request, principal, referral_id, *, status=200, bound=None, e
                                            if _party(principal, referral) else None),
         "error": error, "stale": stale,
         "children": selectors.referral_list(principal).filter(parent=referral),
+        "chain": _chain(principal, referral),
     }
     return render(request, "web/referral.html", context, status=status)
+
+
+def _chain(principal, referral) -> list[dict]:
+    """The referral's chain when it has one: each link as the API shows it, beside the
+    link itself (for names and labels)."""
+    links = selectors.referral_chain(principal, referral.pk)
+    if len(links) < 2:
+        return []
+    shown = chain_as_dict(principal, links)["links"]
+    return [{"link": link, "yours": data["yours"], "this": link.pk == referral.pk}
+            for link, data in zip(links, shown)]
 
 
 @require_GET

@@ -22,6 +22,9 @@ class EventType(models.TextChoices):
     REFERRAL_CREATED = hooks.REFERRAL_CREATED, "A referral to or from your organisation was made"
     REFERRAL_STATUS_CHANGED = hooks.REFERRAL_STATUS_CHANGED, "A referral changed status"
     REFERRAL_NOTE_ADDED = hooks.REFERRAL_NOTE_ADDED, "A note was added to a referral"
+    REFERRAL_CHAIN_CHANGED = (hooks.REFERRAL_CHAIN_CHANGED,
+                              "Another referral of a chain you are on changed status, or the "
+                              "chain grew")
     CLIENT_ERASED = hooks.CLIENT_ERASED, "A client's personal data was erased"
     WEBHOOK_PING = "webhook.ping", "A test event, sent on request"
 

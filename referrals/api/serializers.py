@@ -122,7 +122,8 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
         model = Referral
         fields = ["id", "status", "status_reason", "priority", "needed_by", "overdue",
                   "intake_channel", "summary", "sending_org", "receiving_org", "service_type",
-                  "district", "client", "parent", "outcomes", "version", "created_at", "updated_at",
+                  "district", "client", "parent", "chain_updated_at", "outcomes", "version",
+                  "created_at", "updated_at",
                   "accepted_at", "closed_at"]
         read_only_fields = fields
 
@@ -329,3 +330,31 @@ class RoutingQuerySerializer(QuerySerializer):
     language = TextField(required=False, validators=rules.ROUTING_LANGUAGE.validators())
     district = serializers.IntegerField(required=False, validators=rules.DISTRICT.validators())
 
+
+class ChainOutcomeSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=OutcomeCode.choices)
+    recorded_at = serializers.DateTimeField()
+
+
+class ChainLinkSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    parent = serializers.UUIDField(allow_null=True, help_text="The referral it was forwarded "
+                                                              "from; null for the first.")
+    sending_org = serializers.CharField()
+    receiving_org = serializers.CharField()
+    service_type = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    created_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    outcomes = ChainOutcomeSerializer(many=True)
+    yours = serializers.BooleanField(help_text="Your organisation sends or receives it.")
+
+
+class ChainSerializer(serializers.Serializer):
+    root = serializers.UUIDField(help_text="The chain's first referral.")
+    chain_updated_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a link last changed status or the chain grew.")
+    links = ChainLinkSerializer(many=True, help_text="Oldest first. No client data: that "
+                                                     "stays on the referrals you are on.")

@@ -16,11 +16,12 @@ from core.pagination import CursorPagination
 from core.routing import UUID_PATTERN
 from core.scopes import REFERRALS_READ, REFERRALS_WRITE
 
-from .. import selectors, services
+from .. import presentation, selectors, services
 from ..filtersets import ClientFilterSet, ReferralFilterSet
 from ..idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from ..services import ClientInput, ConsentInput, OutcomeInput
 from .serializers import (
+    ChainSerializer,
     ClientInputSerializer,
     ClientSerializer,
     ConsentCreateSerializer,
@@ -118,7 +119,8 @@ class ReferralViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
     required_scopes_by_action = {
         "list": [REFERRALS_READ], "retrieve": [REFERRALS_READ], "events": [REFERRALS_READ],
-        "notes": [REFERRALS_READ], "changes": [REFERRALS_READ], "create": [REFERRALS_WRITE],
+        "notes": [REFERRALS_READ], "changes": [REFERRALS_READ], "chain": [REFERRALS_READ],
+        "create": [REFERRALS_WRITE],
         "transition": [REFERRALS_WRITE], "forward": [REFERRALS_WRITE],
         "add_note": [REFERRALS_WRITE],
     }
@@ -263,6 +265,17 @@ class ReferralViewSet(viewsets.GenericViewSet):
     def events(self, request, pk=None):
         events = selectors.referral_events(principal_of(request), pk)
         return Response(EventSerializer(events, many=True).data)
+
+    @extend_schema(summary="The chain: every referral forwarded down from the first one",
+                   description="To any organisation on one of its referrals (the original "
+                               "sender included): each link's organisations, service, "
+                               "status, dates and outcome codes, never client data.",
+                   responses={200: ChainSerializer})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def chain(self, request, pk=None):
+        principal = principal_of(request)
+        links = selectors.referral_chain(principal, pk)
+        return Response(ChainSerializer(presentation.chain_as_dict(principal, links)).data)
 
     @extend_schema(summary="Notes shared by the two organisations",
                    responses={200: NoteSerializer(many=True)})

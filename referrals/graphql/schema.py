@@ -29,7 +29,7 @@ from referrals.models import (
     ReferralOutcome,
     Status,
 )
-from referrals.presentation import CLIENT_FIELDS, WITHHELD_HELP, View
+from referrals.presentation import CLIENT_FIELDS, WITHHELD_HELP, View, chain_as_dict
 from referrals.services import ClientInput, ConsentInput, OutcomeInput
 
 from core.graphql import CoalitionError, enum_value, require_scopes
@@ -225,6 +225,44 @@ class NoteType(DjangoObjectType):
         return self.author_user.get_username() if self.author_user else None
 
 
+class ChainOutcomeType(graphene.ObjectType):
+    code = graphene.Field(OutcomeCodeEnum, required=True)
+    recorded_at = graphene.DateTime(required=True)
+
+    class Meta:
+        name = "ChainOutcome"
+
+
+class ChainLinkType(graphene.ObjectType):
+    id = graphene.UUID(required=True)
+    parent = graphene.UUID(description="The referral it was forwarded from; null for the first.")
+    sending_org = graphene.String(required=True)
+    receiving_org = graphene.String(required=True)
+    service_type = graphene.String(required=True)
+    status = graphene.Field(StatusEnum, required=True)
+    priority = graphene.Field(PriorityEnum, required=True)
+    created_at = graphene.DateTime(required=True)
+    accepted_at = graphene.DateTime()
+    closed_at = graphene.DateTime()
+    outcomes = graphene.List(graphene.NonNull(ChainOutcomeType), required=True)
+    yours = graphene.Boolean(required=True, description="Your organisation sends or receives it.")
+
+    class Meta:
+        name = "ChainLink"
+
+
+class ChainType(graphene.ObjectType):
+    root = graphene.UUID(required=True, description="The chain's first referral.")
+    chain_updated_at = graphene.DateTime(
+        description="When a link last changed status or the chain grew.")
+    links = graphene.List(graphene.NonNull(ChainLinkType), required=True,
+                          description="Oldest first. No client data: that stays on the "
+                                      "referrals you are on.")
+
+    class Meta:
+        name = "ReferralChain"
+
+
 class ReferralType(DjangoObjectType):
     status = graphene.Field(StatusEnum, required=True)
     priority = graphene.Field(PriorityEnum, required=True)
@@ -241,12 +279,16 @@ class ReferralType(DjangoObjectType):
                            description="Append-only history, oldest first.")
     notes = graphene.List(graphene.NonNull(NoteType), required=True)
     etag = graphene.String(required=True, description="The REST ETag for this version.")
+    chain = graphene.Field(
+        ChainType, required=True,
+        description="Every referral of this one's chain, to any organisation on one of them "
+                    "(as REST's /referrals/{id}/chain/); a few queries per referral asked.")
 
     class Meta:
         model = Referral
         name = "Referral"
         fields = ("id", "needed_by", "summary", "status_reason", "version", "created_at",
-                  "updated_at", "accepted_at", "closed_at")
+                  "updated_at", "accepted_at", "closed_at", "chain_updated_at")
         filterset_class = ReferralFilterSet
         use_connection = True
 
@@ -292,6 +334,13 @@ class ReferralType(DjangoObjectType):
 
     def resolve_etag(self, info):
         return self.etag
+
+    def resolve_chain(self, info):
+        principal = require_scopes(info, REFERRALS_READ)
+        data = chain_as_dict(principal, selectors.referral_chain(principal, self.pk))
+        return ChainType(root=data["root"], chain_updated_at=data["chain_updated_at"], links=[
+            ChainLinkType(**{**link, "outcomes": [ChainOutcomeType(**o) for o in link["outcomes"]]})
+            for link in data["links"]])
 
 
 class ReferralChangesType(graphene.ObjectType):

@@ -383,3 +383,28 @@ def test_pages_in_spanish_by_choice_or_browser(client, camba, referral):
     page = text(camba.get("/inbox/"))
     assert "Bandeja" in page and "Recibidas" in page
     assert "Derivación" in text(camba.get(f"/referrals/{referral.pk}/"))
+
+
+def test_the_referral_page_shows_the_chain_to_every_org_on_it(office, camba, staff, referral):
+    """The district office's referral to CAMBA, forwarded by CAMBA to CALA: both the
+    office and CALA see the chain; the office's page links only its own referral."""
+    from referrals.services import ConsentInput
+    accepted = services.referral_transition(principal=camba.principal, referral_id=referral.pk,
+                                            to="accepted", expected_version=referral.version)
+    _, child = services.referral_forward(
+        principal=camba.principal, referral_id=referral.pk, expected_version=accepted.version,
+        receiving_org="cala", service_type="stay-of-removal", summary="Emergency stay",
+        consent=ConsentInput(method="verbal"))
+    cala = staff("cala", "caseworker")
+
+    page = office.get(f"/referrals/{referral.pk}/")
+    assert page.status_code == 200
+    body = text(page)
+    assert "The chain" in body
+    assert "Central American Legal Assistance (CALA)" in body
+    assert f'href="/referrals/{child.pk}/"' not in page.content.decode()
+    assert "Emergency stay" not in body  # what CAMBA wrote for CALA stays with CALA
+
+    child_page = cala.get(f"/referrals/{child.pk}/")
+    assert child_page.status_code == 200 and "The chain" in text(child_page)
+    assert cala.get(f"/referrals/{referral.pk}/").status_code == 404
