@@ -1,6 +1,7 @@
 """One FilterSet per resource, used by REST and GraphQL alike."""
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, Q, When
 from django.utils import timezone
 
@@ -53,6 +54,13 @@ class ReferralFilterSet(django_filters.FilterSet):
         help_text="Changed strictly after this instant (ISO 8601): incremental sync.")
     updated_before = InstantFilter(
         field_name="updated_at", lookup_expr="lte", help_text="Changed at or before (ISO 8601).")
+    assigned_to = django_filters.CharFilter(
+        method="filter_assigned_to",
+        help_text="Owned on your organisation's side by this user name, or by you: `me` "
+                  "(a signed-in user's token).")
+    unassigned = BooleanFilter(
+        method="filter_unassigned",
+        help_text="Nobody at your organisation owns it yet (true), or somebody does (false).")
     overdue = BooleanFilter(
         method="filter_overdue",
         help_text="Open referrals whose needed-by date has passed (true) or not (false).")
@@ -68,7 +76,33 @@ class ReferralFilterSet(django_filters.FilterSet):
         model = Referral
         fields = ["status", "service_type", "priority", "sender", "receiver", "district", "client",
                   "parent", "created_after", "created_before", "updated_after",
-                  "updated_before", "overdue"]
+                  "updated_before", "assigned_to", "unassigned", "overdue"]
+
+    def _principal(self):
+        """The caller, as each channel hands it over: the staff app's and GraphQL's
+        request.principal, DRF's request.auth."""
+        request = self.request
+        return getattr(request, "principal", None) or getattr(request, "auth", None)
+
+    def filter_assigned_to(self, queryset, name, value):
+        principal = self._principal()
+        if not value or principal is None or principal.organization is None:
+            return queryset
+        if value == "me":
+            if principal.user is None:
+                return queryset.none()  # an application acting on its own is nobody
+            return queryset.owned_by(principal.organization, principal.user)
+        user = get_user_model().objects.filter(username=value).first()
+        if user is None:
+            return queryset.none()
+        return queryset.owned_by(principal.organization, user)
+
+    def filter_unassigned(self, queryset, name, value):
+        principal = self._principal()
+        if value is None or principal is None or principal.organization is None:
+            return queryset
+        unowned = queryset.unowned(principal.organization)
+        return unowned if value else queryset.exclude(pk__in=unowned.values("pk"))
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

@@ -176,6 +176,17 @@ class ReferralQuerySet(models.QuerySet):
         org = principal.organization
         return self.filter(Q(sending_org=org) | Q(receiving_org=org))
 
+    def owned_by(self, organization, user) -> ReferralQuerySet:
+        """Referrals ``user`` owns for ``organization``: assigned to them when the
+        organisation receives it, theirs as the sender's owner when it sends it."""
+        return self.filter(Q(receiving_org=organization, assignee=user)
+                           | Q(sending_org=organization, sender_owner=user))
+
+    def unowned(self, organization) -> ReferralQuerySet:
+        """Referrals nobody at ``organization`` owns yet, on its side."""
+        return self.filter(Q(receiving_org=organization, assignee__isnull=True)
+                           | Q(sending_org=organization, sender_owner__isnull=True))
+
     def overdue(self, today=None):
         today = today or timezone.localdate()
         return self.filter(needed_by__lt=today, status__in=OPEN_STATUSES)
@@ -208,6 +219,13 @@ class Referral(models.Model):
     chain_updated_at = models.DateTimeField(
         null=True, blank=True,
         help_text="When a referral of its chain last changed status or a link was added.")
+    # Each side keeps its own owner; neither sees the other's.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="The receiving organisation's staff member on the case.")
+    sender_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="The sending organisation's own owner of the referral.")
     created_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="+")
     created_by_application = models.ForeignKey(OAuthApplication, null=True, blank=True,
@@ -223,6 +241,16 @@ class Referral(models.Model):
                   "on every insert and update (referrals/migrations/0012).")
 
     objects = ReferralQuerySet.as_manager()
+
+    def owner_for(self, organization):
+        """The user who owns the referral on ``organization``'s side, if any."""
+        if organization is None:
+            return None
+        if organization.pk == self.receiving_org_id:
+            return self.assignee
+        if organization.pk == self.sending_org_id:
+            return self.sender_owner
+        return None
 
     @property
     def chain_root_pk(self):

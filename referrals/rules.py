@@ -20,6 +20,7 @@ REASON = Text("reason", 2000)
 OUTCOMES = Items("outcomes", 10)
 OUTCOME_NOTE = Text("note", 2000)
 NOTE_TEXT = Text("text", 10000, required=True)
+USERNAME = Text("assigned_to", 150, required=True)
 DISTRICT = Range("district", 1, 63, code="unknown_district")
 
 ROUTING_LANGUAGE = Text("language", 3)

@@ -54,7 +54,7 @@ def referral_list(principal, *, with_events: bool = False, with_org_details: boo
         Referral.objects.visible_to(principal)
         .select_related("client", "client__primary_language", "client__created_by_org",
                         "sending_org", "receiving_org",
-                        "service_type", "district")
+                        "service_type", "district", "assignee", "sender_owner")
         .prefetch_related(
             Prefetch("outcomes", queryset=ReferralOutcome.objects.order_by("id")),
             Prefetch("client__preferred_languages", queryset=Language.objects.order_by("code")),

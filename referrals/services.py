@@ -17,7 +17,7 @@ from core.errors import DomainError, NotFound
 from core.hooks import Change
 from core.principal import Principal, require_casework
 from core.rules import nested
-from orgs.models import Language, Organization, SenateDistrict, ServiceType
+from orgs.models import Language, Membership, Organization, SenateDistrict, ServiceType
 
 from .models import (
     ERASED,
@@ -586,6 +586,39 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
         parent=parent, consent=consent, district=parent.district)
     _chain_changed(principal, child, child.created_at)
     return parent, child
+
+
+@transaction.atomic
+def referral_assign(*, principal: Principal, referral_id, username: str | None) -> Referral:
+    """Give the referral an owner on the caller's side (the receiving organisation's
+    caseworker, or the sending organisation's own owner), or none (``username``
+    None). Each side's owner is its own business: the other party never sees it, the
+    referral's version and timeline do not change (no one else's ETag goes stale),
+    and the audit trail records it."""
+    require_casework(principal)
+    referral = visible_referral(principal, referral_id)
+    party = _party(principal, referral)
+    if party is None:
+        raise DomainError("not_a_party", "Only the sending or receiving organisation may "
+                          "assign a referral.")
+    user = None
+    if username is not None:
+        username = rules.USERNAME.clean(username)
+        membership = (Membership.objects.select_related("user")
+                      .filter(organization=principal.organization, active=True,
+                              user__username=username, user__is_active=True).first())
+        if membership is None:
+            raise DomainError("unknown_assignee",
+                              f"{username!r} is not an active member of your organisation.",
+                              field="assigned_to")
+        user = membership.user
+    field = "assignee" if party == RECEIVER else "sender_owner"
+    Referral.objects.filter(pk=referral.pk).update(**{field: user})
+    setattr(referral, field, user)
+    _changed(principal, hooks.UPDATE, "referral", referral.pk, "referral_assign",
+             organization_ids=(principal.organization.pk,),
+             data={"assigned_to": username, "side": party})
+    return referral
 
 
 @transaction.atomic

@@ -159,6 +159,12 @@ ROWS = [
     Row("referral_note_add", {"text": "  "}, "required", "text"),
     Row("referral_note_add", {"text": long(10001)}, "too_long", "text"),
     Row("referral_note_add", {}, "not_found", None, actor="third"),
+    # --- referral_assign -----------------------------------------------------------
+    Row("referral_assign", {"assigned_to": "nobody.at.camba"}, "unknown_assignee",
+        "assigned_to"),
+    Row("referral_assign", {"assigned_to": long(151)}, "too_long", "assigned_to"),
+    Row("referral_assign", {"assigned_to": ""}, "required", "assigned_to"),
+    Row("referral_assign", {}, "not_found", None, actor="third"),
     # --- consent_record and client_erase --------------------------------------------
     Row("consent_record", {"shared_with": "nobody"}, "unknown_organization", "shared_with"),
     Row("consent_record", {"captured_at": FUTURE}, "date_out_of_range", "captured_at"),
@@ -228,6 +234,7 @@ def base_input(operation: str) -> dict:
         "referral_transition": {"to": "accepted", "reason": ""},
         "referral_forward": {"receiving_org": THIRD, "reason": "", "summary": ""},
         "referral_note_add": {"text": "Called the client back."},
+        "referral_assign": {"assigned_to": "nobody.at.camba"},
         "consent_record": {"shared_with": THIRD, "method": "verbal"},
         "client_erase": {},
         "routing": {"service_type": "asylum"},
@@ -300,7 +307,8 @@ def world(coalition, make_app, make_token):
 
 DEFAULT_ACTOR = {"client_create": "sender", "referral_create": "sender",
                  "referral_transition": "receiver", "referral_forward": "receiver",
-                 "referral_note_add": "receiver", "consent_record": "sender",
+                 "referral_note_add": "receiver", "referral_assign": "receiver",
+                 "consent_record": "sender",
                  "client_erase": "sender", "routing": "sender", "service_numbers": "receiver",
                  "budget_request": "funder", "service_event_create": "receiver",
                  "webhook_create": "receiver"}
@@ -342,6 +350,8 @@ def rest(world: World, row: Row):
                                headers=if_match)
     elif op == "referral_note_add":
         response = caller.post(f"/api/v1/referrals/{referral_id}/notes/", data)
+    elif op == "referral_assign":
+        response = caller.post(f"/api/v1/referrals/{referral_id}/assign/", data)
     elif op == "consent_record":
         response = caller.post(f"/api/v1/clients/{client_id}/consents/", data)
     elif op == "client_erase":
@@ -384,6 +394,9 @@ GRAPHQL = {
         "summary: $summary) { child { id } } }"),
     "referral_note_add": ("mutation($id: UUID!, $text: String!) "
                           "{ addReferralNote(id: $id, text: $text) { note { id } } }"),
+    "referral_assign": ("mutation($id: UUID!, $assignedTo: String) "
+                        "{ assignReferral(id: $id, assignedTo: $assignedTo) "
+                        "{ referral { id } } }"),
     "consent_record": ("mutation($clientId: UUID!, $sharedWith: String!, "
                        "$consent: ConsentInput!) { recordConsent(clientId: $clientId, "
                        "sharedWith: $sharedWith, consent: $consent) { consent { id } } }"),
@@ -487,6 +500,7 @@ REST_OPERATION = {
     "referral_transition": ("/api/v1/referrals/{id}/transition/", "post"),
     "referral_forward": ("/api/v1/referrals/{id}/forward/", "post"),
     "referral_note_add": ("/api/v1/referrals/{id}/notes/", "post"),
+    "referral_assign": ("/api/v1/referrals/{id}/assign/", "post"),
     "consent_record": ("/api/v1/clients/{id}/consents/", "post"),
     "client_erase": ("/api/v1/clients/{id}/", "delete"),
     "routing": ("/api/v1/routing/suggestions/", "get"),

@@ -131,6 +131,17 @@ class ForwardForm(forms.Form):
         return ConsentInput(method=method) if method else None
 
 
+class AssignForm(forms.Form):
+    """Who owns the referral on the caller's side; the service checks the member."""
+
+    assigned_to = forms.ChoiceField(label=_("Owner"), required=False)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].choices = [("", _("No one"))] + [
+            (user.username, user.get_full_name() or user.username) for user in members]
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}),
                            required=False)

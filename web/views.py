@@ -30,7 +30,7 @@ from core.errors import DomainError, NotFound
 from core.principal import require_casework
 from core.renderers import CSVRenderer
 from core.scopes import REFERRALS_READ, REFERRALS_WRITE, REPORTS_READ, missing_scopes_message
-from orgs.models import Organization, OrganizationKind, ServiceType
+from orgs.models import Membership, Organization, OrganizationKind, ServiceType
 from referrals import selectors, services
 from referrals.filtersets import ClientFilterSet, ReferralFilterSet
 from referrals.models import IntakeChannel, Status
@@ -42,6 +42,7 @@ from reporting.selectors import ReportSpec, grantee_ids, service_numbers
 
 from . import charts
 from .forms import (
+    AssignForm,
     DashboardForm,
     ForwardForm,
     IntakeForm,
@@ -160,7 +161,8 @@ def sign_out(request):
 # --- inbox ---------------------------------------------------------------------
 
 TABS = {"incoming": "receiver", "outgoing": "sender"}
-INBOX_FIELDS = ("status", "priority", "service_type", "overdue", "ordering")
+INBOX_FIELDS = ("status", "priority", "service_type", "overdue", "assigned_to", "unassigned",
+                "ordering")
 
 
 class OneOrderingSelect(forms.Select):
@@ -172,13 +174,13 @@ class OneOrderingSelect(forms.Select):
         return [value] if value else None
 
 
-def _inbox_filterset(principal, params: QueryDict, tab: str) -> ReferralFilterSet:
+def _inbox_filterset(request, principal, params: QueryDict, tab: str) -> ReferralFilterSet:
     """The API's FilterSet on the API's list, with the tab as its sender/receiver."""
     data = params.copy()
     for name in ("tab", "page", "sender", "receiver"):
         data.pop(name, None)
     data[TABS[tab]] = principal.organization.slug
-    return ReferralFilterSet(data, queryset=selectors.referral_list(principal))
+    return ReferralFilterSet(data, queryset=selectors.referral_list(principal), request=request)
 
 
 @require_GET
@@ -186,13 +188,14 @@ def _inbox_filterset(principal, params: QueryDict, tab: str) -> ReferralFilterSe
 def inbox(request, principal):
     require_casework(principal)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "incoming"
-    filterset = _inbox_filterset(principal, request.GET, tab)
+    filterset = _inbox_filterset(request, principal, request.GET, tab)
     form = _inbox_form(filterset.form)  # before validation, which caches the labels
     counts, page = {}, None
     if filterset.is_valid():
         for name in TABS:
             counts[name] = (filterset.qs.count() if name == tab
-                            else _inbox_filterset(principal, request.GET, name).qs.count())
+                            else _inbox_filterset(request, principal, request.GET, name)
+                            .qs.count())
         page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         for referral in page:
             note_read("referral", referral.pk)
@@ -216,6 +219,10 @@ def _inbox_form(form):
             (s.code, s.name) for s in ServiceType.objects.order_by("name")])),
         "overdue": (_("Overdue"), forms.Select(choices=[
             ("", _("Any")), ("true", _("Overdue only")), ("false", _("Not overdue"))])),
+        "assigned_to": (_("Owner"), forms.Select(choices=[
+            ("", _("Anyone")), ("me", _("Mine"))])),
+        "unassigned": (_("Assigned"), forms.Select(choices=[
+            ("", _("Any")), ("true", _("Nobody yet")), ("false", _("Somebody"))])),
         "ordering": (_("Order"), OneOrderingSelect(choices=[
             ("", _("Newest first")), ("urgency", _("Most urgent first")),
             ("needed_by", _("Due soonest")),
@@ -303,10 +310,23 @@ def _referral_page(request, principal, referral_id, *, status=200, bound=None, e
         "note_form": bound.get("note") or (NoteForm(auto_id="id_note_%s")
                                            if _party(principal, referral) else None),
         "error": error, "stale": stale,
+        "owner": referral.owner_for(principal.organization),
+        "assign_form": bound.get("assign") or (AssignForm(
+            members=_members(principal), auto_id="id_assign_%s",
+            initial={"assigned_to": getattr(referral.owner_for(principal.organization),
+                                            "username", "")})
+            if _party(principal, referral) and principal.has_scopes(REFERRALS_WRITE) else None),
         "children": selectors.referral_list(principal).filter(parent=referral),
         "chain": _chain(principal, referral),
     }
     return render(request, "web/referral.html", context, status=status)
+
+
+def _members(principal) -> list:
+    """The active staff of the caller's organisation, to assign referrals to."""
+    return [m.user for m in Membership.objects.select_related("user").filter(
+        organization=principal.organization, active=True, user__is_active=True)
+        .order_by("user__username")]
 
 
 def _chain(principal, referral) -> list[dict]:
@@ -342,6 +362,9 @@ def referral_act(request, principal, referral_id):
         key = "forward"
     elif kind == "note":
         form, key = NoteForm(request.POST, auto_id="id_note_%s"), "note"
+    elif kind == "assign":
+        form = AssignForm(request.POST, members=_members(principal), auto_id="id_assign_%s")
+        key = "assign"
     else:
         form = TransitionForm(request.POST, auto_id=f"id_{request.POST.get('to')}_%s")
         key = request.POST.get("to")
@@ -360,6 +383,10 @@ def referral_act(request, principal, referral_id):
             services.referral_note_add(principal=principal, referral_id=referral_id,
                                        text=data["text"])
             messages.success(request, _("Note added."))
+        elif kind == "assign":
+            services.referral_assign(principal=principal, referral_id=referral_id,
+                                     username=data["assigned_to"] or None)
+            messages.success(request, _("Owner changed."))
         else:
             referral = services.referral_transition(
                 principal=principal, referral_id=referral_id, to=data["to"],

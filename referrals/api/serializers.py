@@ -117,12 +117,22 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
                                    help_text="The referral this one was forwarded from.")
     version = serializers.IntegerField(
         read_only=True, help_text="Concurrency version; the ETag is this number in quotes.")
+    assigned_to = serializers.SerializerMethodField(
+        help_text="The user name of who owns it on your organisation's side (the receiver's "
+                  "caseworker, or the sender's own owner); null if nobody. The other party's "
+                  "owner is never shown.")
+
+    def get_assigned_to(self, referral) -> str | None:
+        principal = getattr(self.context.get("request"), "auth", None)
+        owner = referral.owner_for(getattr(principal, "organization", None))
+        return owner.username if owner else None
 
     class Meta:
         model = Referral
         fields = ["id", "status", "status_reason", "priority", "needed_by", "overdue",
                   "intake_channel", "summary", "sending_org", "receiving_org", "service_type",
-                  "district", "client", "parent", "chain_updated_at", "outcomes", "version",
+                  "district", "client", "parent", "chain_updated_at", "assigned_to",
+                  "outcomes", "version",
                   "created_at", "updated_at",
                   "accepted_at", "closed_at"]
         read_only_fields = fields
@@ -290,6 +300,13 @@ class ForwardSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     needed_by = serializers.DateField(required=False, allow_null=True)
     consent = ConsentInputSerializer(required=False)
+
+
+class AssignSerializer(serializers.Serializer):
+    # Blank passes through: the service answers it (required), as in GraphQL.
+    assigned_to = TextField(allow_null=True, allow_blank=True,
+                            validators=rules.USERNAME.validators(),
+                            help_text="A user name of your organisation; null to unassign.")
 
 
 class NoteCreateSerializer(serializers.Serializer):

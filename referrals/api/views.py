@@ -21,6 +21,7 @@ from ..filtersets import ClientFilterSet, ReferralFilterSet
 from ..idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from ..services import ClientInput, ConsentInput, OutcomeInput
 from .serializers import (
+    AssignSerializer,
     ChainSerializer,
     ClientInputSerializer,
     ClientSerializer,
@@ -122,7 +123,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "notes": [REFERRALS_READ], "changes": [REFERRALS_READ], "chain": [REFERRALS_READ],
         "create": [REFERRALS_WRITE],
         "transition": [REFERRALS_WRITE], "forward": [REFERRALS_WRITE],
-        "add_note": [REFERRALS_WRITE],
+        "add_note": [REFERRALS_WRITE], "assign": [REFERRALS_WRITE],
     }
     # What each operation may refuse with (the OpenAPI document lists them).
     problem_codes_by_action = {
@@ -146,6 +147,8 @@ class ReferralViewSet(viewsets.GenericViewSet):
             "not_allowed_for_party", "precondition_required", "version_mismatch",
             "funder_not_allowed", "date_out_of_range"),
         "add_note": ("required", "too_long", "not_a_party", "funder_not_allowed"),
+        "assign": ("required", "too_long", "not_a_party", "unknown_assignee",
+                   "funder_not_allowed"),
     }
 
     def get_queryset(self):
@@ -283,6 +286,22 @@ class ReferralViewSet(viewsets.GenericViewSet):
     def notes(self, request, pk=None):
         notes = selectors.referral_notes(principal_of(request), pk)
         return Response(NoteSerializer(notes, many=True).data)
+
+    @extend_schema(summary="Assign it to someone at your organisation (or no one)",
+                   description="The receiving organisation assigns its caseworker, the "
+                               "sending organisation its own owner; neither sees the "
+                               "other's. The version does not change.",
+                   request=AssignSerializer, responses={200: ReferralSerializer})
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_class=None)
+    def assign(self, request, pk=None):
+        payload = AssignSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if "assigned_to" not in payload.validated_data:
+            raise DomainError("required", "Give assigned_to: a user name, or null.",
+                              field="assigned_to")
+        referral = services.referral_assign(principal=principal_of(request), referral_id=pk,
+                                            username=payload.validated_data["assigned_to"])
+        return self._render(referral.pk)
 
     @extend_schema(summary="Add a note both organisations can read",
                    request=NoteCreateSerializer, responses={201: NoteSerializer})

@@ -279,6 +279,9 @@ class ReferralType(DjangoObjectType):
                            description="Append-only history, oldest first.")
     notes = graphene.List(graphene.NonNull(NoteType), required=True)
     etag = graphene.String(required=True, description="The REST ETag for this version.")
+    assigned_to = graphene.String(
+        description="The user name of who owns it on your organisation's side (the "
+                    "receiver's caseworker, or the sender's own owner); null if nobody.")
     chain = graphene.Field(
         ChainType, required=True,
         description="Every referral of this one's chain, to any organisation on one of them "
@@ -334,6 +337,10 @@ class ReferralType(DjangoObjectType):
 
     def resolve_etag(self, info):
         return self.etag
+
+    def resolve_assigned_to(self, info):
+        owner = self.owner_for(getattr(info.context.principal, "organization", None))
+        return owner.username if owner else None
 
     def resolve_chain(self, info):
         principal = require_scopes(info, REFERRALS_READ)
@@ -612,6 +619,25 @@ class AddReferralNote(graphene.Mutation):
                                                                referral_id=id, text=text))
 
 
+class AssignReferral(graphene.Mutation):
+    """Assign a referral to someone at your organisation (assignedTo null: no one). The
+    other party never sees it; the version does not change."""
+
+    class Arguments:
+        id = graphene.UUID(required=True)
+        assigned_to = graphene.String(
+            description="A user name of your organisation (at most "
+                        f"{rules.USERNAME.max_length} characters); null to unassign.")
+
+    referral = graphene.Field(ReferralType, required=True)
+
+    @staticmethod
+    def mutate(root, info, id, assigned_to=None):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        services.referral_assign(principal=principal, referral_id=id, username=assigned_to)
+        return AssignReferral(referral=_reload(info, id))
+
+
 class CreateClient(graphene.Mutation):
     class Arguments:
         input = ClientInputType(required=True)
@@ -675,6 +701,7 @@ class ReferralsMutation(graphene.ObjectType):
     transition_referral = TransitionReferral.Field()
     forward_referral = ForwardReferral.Field()
     add_referral_note = AddReferralNote.Field()
+    assign_referral = AssignReferral.Field()
     create_client = CreateClient.Field()
     record_consent = RecordConsent.Field()
     revoke_consent = RevokeConsent.Field()

@@ -408,3 +408,23 @@ def test_the_referral_page_shows_the_chain_to_every_org_on_it(office, camba, sta
     child_page = cala.get(f"/referrals/{child.pk}/")
     assert child_page.status_code == 200 and "The chain" in text(child_page)
     assert cala.get(f"/referrals/{referral.pk}/").status_code == 404
+
+
+def test_a_caseworker_takes_a_referral_and_finds_it_under_mine(camba, staff, office, referral):
+    page = camba.get(f"/referrals/{referral.pk}/")
+    assert "Owner at your organisation" in text(page) and "Nobody yet." in text(page)
+    response = camba.post(f"/referrals/{referral.pk}/act/",
+                          {"action": "assign", "assigned_to": camba.user.username})
+    assert response.status_code == 302
+    assert Referral.objects.get(pk=referral.pk).assignee == camba.user
+
+    mine = text(camba.get("/inbox/?assigned_to=me"))
+    nobody = text(camba.get("/inbox/?unassigned=true"))
+    assert referral.client.family_name in mine and referral.client.family_name not in nobody
+    # The sending office neither sees CAMBA's caseworker nor has it as its own.
+    office_page = text(office.get(f"/referrals/{referral.pk}/"))
+    assert camba.user.username not in office_page and "Nobody yet." in office_page
+    # A name outside the organisation is refused on the form, with the page again.
+    refused = camba.post(f"/referrals/{referral.pk}/act/",
+                         {"action": "assign", "assigned_to": office.user.username})
+    assert refused.status_code == 400
