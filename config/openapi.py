@@ -1,10 +1,12 @@
 """drf-spectacular: document the problem+json error responses of every operation."""
 
+import django_filters
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 from core.errors import CODES, status_of
 from core.filters import BooleanFilter
+from core.rules import TEXT_PATTERN
 from core.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -94,11 +96,17 @@ class CoalitionAutoSchema(AutoSchema):
         return schema
 
     def _get_filter_parameters(self):
-        """A boolean filter sent empty means "either" (core.filters): say so."""
+        """A boolean filter sent empty means "either" (core.filters): say so. A text
+        filter holds no NUL (Django's form field refuses one with a 400, as
+        PostgreSQL can neither store nor compare it): say that too."""
         parameters = super()._get_filter_parameters()
         filterset = getattr(self.view, "filterset_class", None)
         filters = filterset.base_filters if filterset is not None else {}
         for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if (isinstance(filters.get(parameter["name"]), django_filters.CharFilter)
+                    and schema.get("type") == "string" and "pattern" not in schema):
+                schema["pattern"] = TEXT_PATTERN
             if isinstance(filters.get(parameter["name"]), BooleanFilter):
                 parameter["allowEmptyValue"] = True
                 parameter["description"] = (parameter.get("description", "") +

@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "ConsentMethodEnum": "referrals.models.ConsentMethod",
         "OutcomeCodeEnum": "referrals.models.OutcomeCode",
         "EventKindEnum": "referrals.models.EventKind",
+        "ReasonCodeEnum": "referrals.models.ReasonCode",
     },
 }
 

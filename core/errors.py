@@ -79,6 +79,8 @@ CODES: dict[str, ErrorCode] = _codes(
     ("forward_to_party", 400, "A forward goes to a third organisation."),
     ("not_a_party", 403, "Only the sending or receiving organisation may do this."),
     ("unknown_assignee", 400, "Not an active member of your organisation."),
+    ("invalid_reason_code", 400, "Not a reason code."),
+    ("reason_code_not_for_status", 400, "The reason code does not explain this move."),
     ("not_allowed_for_party", 403, "The other party of the referral makes this move."),
     ("invalid_transition", 409, "The referral's status does not allow this move."),
     ("reason_required", 400, "This move needs a reason."),

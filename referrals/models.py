@@ -76,6 +76,38 @@ class OutcomeCode(models.TextChoices):
     REMOVAL_ORDERED = "removal-ordered", "Removal ordered"
 
 
+class ReasonCode(models.TextChoices):
+    """Why a referral was rejected, failed, cancelled, put on hold or entered in error:
+    countable, beside the free-text reason (a note)."""
+
+    NO_CAPACITY = "no-capacity", "No capacity"
+    OUTSIDE_SERVICE_AREA = "outside-service-area", "Outside the service area"
+    CONFLICT_OF_INTEREST = "conflict-of-interest", "Conflict of interest"
+    NOT_ELIGIBLE = "not-eligible", "Not eligible"
+    CLIENT_UNREACHABLE = "client-unreachable", "Client unreachable"
+    CLIENT_WITHDREW = "client-withdrew", "Client withdrew"
+    DUPLICATE = "duplicate", "Duplicate referral"
+    RESOLVED_ELSEWHERE = "resolved-elsewhere", "Resolved elsewhere"
+    WAITING_FOR_DOCUMENTS = "waiting-for-documents", "Waiting for documents"
+    WAITING_FOR_CLIENT = "waiting-for-client", "Waiting for the client"
+    WAITING_FOR_DECISION = "waiting-for-decision", "Waiting for a hearing or decision"
+    WRONG_CLIENT = "wrong-client", "Wrong client"
+    DATA_ENTRY_ERROR = "data-entry-error", "Data entry error"
+    OTHER = "other", "Other (say why in the reason)"
+
+
+# Which codes explain which move ("other" always, with a reason written out).
+REASONS_BY_STATUS = {
+    "rejected": ("no-capacity", "outside-service-area", "conflict-of-interest",
+                 "not-eligible", "other"),
+    "failed": ("client-unreachable", "client-withdrew", "not-eligible", "other"),
+    "cancelled": ("duplicate", "resolved-elsewhere", "client-withdrew", "other"),
+    "on-hold": ("waiting-for-documents", "waiting-for-client", "waiting-for-decision",
+                "other"),
+    "entered-in-error": ("wrong-client", "duplicate", "data-entry-error", "other"),
+}
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     STATUS_CHANGED = "status_changed", "Status changed"
@@ -210,6 +242,8 @@ class Referral(models.Model):
     summary = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
     status_reason = models.TextField(blank=True)
+    status_reason_code = models.CharField(max_length=40, blank=True, choices=ReasonCode.choices,
+                                          help_text="Why it is in its status, as a code.")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="children")
     chain_root = models.ForeignKey(
@@ -326,6 +360,7 @@ class ReferralEvent(AppendOnlyModel):
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)
     reason = models.TextField(blank=True)
+    reason_code = models.CharField(max_length=40, blank=True, choices=ReasonCode.choices)
     version = models.PositiveIntegerField(help_text="The referral's version after this event.")
 
     class Meta:

@@ -21,6 +21,7 @@ from orgs.models import Language, Membership, Organization, SenateDistrict, Serv
 
 from .models import (
     ERASED,
+    REASONS_BY_STATUS,
     TERMINAL_STATUSES,
     Client,
     Consent,
@@ -31,6 +32,7 @@ from .models import (
     IntakeChannel,
     OutcomeCode,
     Priority,
+    ReasonCode,
     Referral,
     ReferralEvent,
     ReferralNote,
@@ -190,12 +192,13 @@ def _party(principal: Principal, referral: Referral) -> str | None:
 
 
 def _event(referral: Referral, principal: Principal, kind: str, from_status: str,
-           reason: str = "", at: datetime | None = None) -> ReferralEvent:
+           reason: str = "", at: datetime | None = None,
+           reason_code: str = "") -> ReferralEvent:
     return ReferralEvent.objects.create(
         referral=referral, kind=kind, organization=principal.organization,
         actor_user=principal.user, actor_application=principal.application,
         at=at or timezone.now(), from_status=from_status, to_status=referral.status,
-        reason=reason, version=referral.version,
+        reason=reason, reason_code=reason_code, version=referral.version,
     )
 
 
@@ -448,8 +451,10 @@ def referral_create_once(*, principal: Principal, idempotency_key: str | None,
 
 def _apply_transition(principal: Principal, referral: Referral, to: str, reason: str,
                       outcomes: list[OutcomeInput], expected_version: int | None,
-                      kind: str = EventKind.STATUS_CHANGED) -> Referral:
+                      kind: str = EventKind.STATUS_CHANGED, reason_code: str = "") -> Referral:
     to = _choice(to, Status, "invalid_status", "to")
+    if reason_code:
+        _choice(reason_code, ReasonCode, "invalid_reason_code", "reason_code")
     # The input's own rules first: a request the OpenAPI document refuses is a 400
     # whatever the referral's version.
     reason = rules.REASON.clean(reason)
@@ -473,8 +478,16 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
         who = " or ".join(sorted(allowed[to]))
         raise DomainError("not_allowed_for_party",
                           f"Only the {who} may move a referral from {referral.status} to {to}.", field="to")
-    if to in REASON_REQUIRED and not reason:
-        raise DomainError("reason_required", f"A reason is required to move to {to}.",
+    if reason_code and reason_code not in REASONS_BY_STATUS.get(to, ()):
+        allowed_codes = ", ".join(REASONS_BY_STATUS.get(to, ())) or "none"
+        raise DomainError("reason_code_not_for_status",
+                          f"{reason_code} is no reason to move to {to}; the codes for it: "
+                          f"{allowed_codes}.", field="reason_code")
+    if to in REASON_REQUIRED and not (reason or reason_code):
+        raise DomainError("reason_required", f"A reason is required to move to {to}: a "
+                          "reason_code, a written reason, or both.", field="reason")
+    if reason_code == ReasonCode.OTHER and not reason:
+        raise DomainError("reason_required", "With reason_code other, write the reason.",
                           field="reason")
     if outcomes and to not in OUTCOMES_ALLOWED:
         raise DomainError("outcomes_not_allowed",
@@ -492,8 +505,8 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
 
     now = timezone.now()
     from_status = referral.status
-    changes = {"status": to, "status_reason": reason, "updated_at": now,
-               "version": F("version") + 1}
+    changes = {"status": to, "status_reason": reason, "status_reason_code": reason_code,
+               "updated_at": now, "version": F("version") + 1}
     if to == Status.ACCEPTED:
         changes["accepted_at"] = now
     if to in TERMINAL_STATUSES:
@@ -510,7 +523,7 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
     ReferralOutcome.objects.bulk_create(
         [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
          for o in outcomes])
-    _event(referral, principal, kind, from_status, reason, at=now)
+    _event(referral, principal, kind, from_status, reason, at=now, reason_code=reason_code)
     _changed(principal, hooks.UPDATE, "referral", referral.pk,
              "referral_forward" if kind == EventKind.FORWARDED else "referral_transition",
              event=hooks.REFERRAL_STATUS_CHANGED,
@@ -546,10 +559,14 @@ def _chain_changed(principal: Principal, referral: Referral, now) -> None:
 @transaction.atomic
 def referral_transition(*, principal: Principal, referral_id, to: str,
                         expected_version: int | None, reason: str = "",
-                        outcomes: Iterable[OutcomeInput] = ()) -> Referral:
-    """Move a referral along DOMAIN.md's table, guarded by its version."""
+                        outcomes: Iterable[OutcomeInput] = (),
+                        reason_code: str = "") -> Referral:
+    """Move a referral along DOMAIN.md's table, guarded by its version. A rejection,
+    failure, cancellation, hold or entry in error says why: a code of
+    REASONS_BY_STATUS (countable in reports), a written reason, or both."""
     referral = visible_referral(principal, referral_id)
-    return _apply_transition(principal, referral, to, reason, list(outcomes), expected_version)
+    return _apply_transition(principal, referral, to, reason, list(outcomes), expected_version,
+                             reason_code=reason_code or "")
 
 
 @transaction.atomic

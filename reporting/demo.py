@@ -146,12 +146,18 @@ def demo_history_seed(count: int = 3000, seed: int = 2017) -> int:
         if status != Status.REQUESTED and status != Status.ACCEPTED and \
                 status != Status.IN_PROGRESS:
             at = at + timedelta(days=rng.randrange(1, 120))
-            reason = {Status.FAILED: "Client could not be reached.",
-                      Status.REJECTED: "No capacity this month.",
-                      Status.CANCELLED: "Client found help elsewhere.",
-                      Status.ON_HOLD: "Waiting for documents."}.get(status, "")
+            reason, code = {
+                Status.FAILED: ("Client could not be reached.",
+                                rng.choice(["client-unreachable", "client-withdrew"])),
+                Status.REJECTED: ("No capacity this month.",
+                                  rng.choice(["no-capacity", "no-capacity", "not-eligible",
+                                              "outside-service-area"])),
+                Status.CANCELLED: ("Client found help elsewhere.",
+                                   rng.choice(["resolved-elsewhere", "duplicate"])),
+                Status.ON_HOLD: ("Waiting for documents.", "waiting-for-documents"),
+            }.get(status, ("", ""))
             timeline.append((EventKind.STATUS_CHANGED, timeline[-1][2], status, at, reason))
-            referral.status_reason = reason
+            referral.status_reason, referral.status_reason_code = reason, code
             if status != Status.ON_HOLD:
                 referral.closed_at = at
         referral.updated_at = at

@@ -44,7 +44,7 @@ DISTRICT = Range("districts", 1, 63, code="unknown_district")
 SERVICE_TYPES = Items("service_types", 50)
 
 DIMENSIONS = ("receiving_org", "sending_org", "district", "region", "service_type", "priority",
-              "intake_channel", "client_language", "outcome", "period")
+              "intake_channel", "client_language", "outcome", "reason", "period")
 PERIODS = ("month", "quarter", "year", "sfy", "nycfy")
 # coarsen=auto rolls dimensions up (district -> region -> the coalition; month ->
 # quarter -> year) until at most this share of the published values is hidden.
@@ -67,6 +67,7 @@ _REFERRAL_PATHS = {
     "district": "district__number", "region": "district__region",
     "service_type": "service_type__code",
     "priority": "priority", "intake_channel": "intake_channel",
+    "reason": "status_reason_code",
     "client_language": "client__primary_language__code", "outcome": None,
 }
 _OUTCOME_PATHS = {name: f"referral__{path}" for name, path in _REFERRAL_PATHS.items() if path}
@@ -228,6 +229,8 @@ def _period_label(period: str, value) -> str:
 def _label(dimension: str, period: str, value) -> str | int:
     if dimension == "period":
         return _period_label(period, value)
+    if dimension == "reason" and not value:
+        return "none"  # no coded reason: a status that needs none, or only a written one
     if value is None or value == "":
         return UNKNOWN
     return value

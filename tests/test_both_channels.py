@@ -34,6 +34,7 @@ FUNDER = "nyc-council"
 FUTURE = (timezone.now() + timedelta(days=3)).isoformat()
 TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
 ENUM_FIELDS = {"priority", "intake_channel", "method", "contact_preference", "to", "code",
+               "reason_code",
                "kind", "dimensions", "measures", "period", "events"}
 
 
@@ -114,6 +115,10 @@ ROWS = [
     Row("referral_create", {}, "insufficient_scope", None, actor="funder"),
     # --- referral_transition (the receiver, on a requested referral) ------------------
     Row("referral_transition", {"to": "rejected"}, "reason_required", "reason"),
+    Row("referral_transition", {"to": "rejected", "reason_code": "duplicate"},
+        "reason_code_not_for_status", "reason_code"),
+    Row("referral_transition", {"to": "rejected", "reason_code": "other"}, "reason_required",
+        "reason"),
     Row("referral_transition", {"to": "rejected", "reason": "   "}, "reason_required",
         "reason"),
     Row("referral_transition", {"to": "rejected", "reason": long(2001)}, "too_long",
@@ -385,8 +390,9 @@ GRAPHQL = {
                         "{ referral { id } } }"),
     "referral_transition": (
         "mutation($id: UUID!, $v: Int!, $to: ReferralStatus!, $reason: String, "
-        "$outcomes: [OutcomeInput!]) { transitionReferral(id: $id, expectedVersion: $v, "
-        "to: $to, reason: $reason, outcomes: $outcomes) { referral { id } } }"),
+        "$reasonCode: ReasonCode, $outcomes: [OutcomeInput!]) { transitionReferral(id: $id, "
+        "expectedVersion: $v, to: $to, reason: $reason, reasonCode: $reasonCode, "
+        "outcomes: $outcomes) { referral { id } } }"),
     "referral_forward": (
         "mutation($id: UUID!, $v: Int!, $receivingOrg: String!, $serviceType: String, "
         "$reason: String, $summary: String) { forwardReferral(id: $id, expectedVersion: $v, "

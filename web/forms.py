@@ -10,11 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import DomainError
 from orgs.models import Language, ServiceType
 from referrals.models import (
+    REASONS_BY_STATUS,
     ConsentMethod,
     ContactPreference,
     IntakeChannel,
     OutcomeCode,
     Priority,
+    ReasonCode,
     Status,
 )
 from referrals.services import ClientInput, ConsentInput, OutcomeInput, ReferralRequest
@@ -97,6 +99,7 @@ class IntakeForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
+    reason_code = forms.ChoiceField(required=False, label=_("Why"))
     reason = forms.CharField(required=False, label=_("Reason"),
                              widget=forms.Textarea(attrs={"rows": 2}))
     outcomes = forms.MultipleChoiceField(required=False, choices=[
@@ -105,6 +108,14 @@ class TransitionForm(forms.Form):
         label=_("Outcomes"))
     outcome_note = forms.CharField(required=False, label=_("Outcome note"),
                                    widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The codes that explain this move (the service checks them again).
+        to = self.data.get("to") if self.is_bound else self.initial.get("to")
+        labels = dict(ReasonCode.choices)
+        self.fields["reason_code"].choices = [("", _("Choose a reason"))] + [
+            (code, labels[code]) for code in REASONS_BY_STATUS.get(to, ())]
 
     def outcome_inputs(self) -> list[OutcomeInput]:
         note = self.cleaned_data["outcome_note"]

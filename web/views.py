@@ -391,7 +391,7 @@ def referral_act(request, principal, referral_id):
             referral = services.referral_transition(
                 principal=principal, referral_id=referral_id, to=data["to"],
                 expected_version=data["version"], reason=data["reason"],
-                outcomes=form.outcome_inputs())
+                outcomes=form.outcome_inputs(), reason_code=data["reason_code"])
             messages.success(request, _("The referral is now %(status)s.") % {
                 "status": referral.get_status_display()})
     except DomainError as exc:

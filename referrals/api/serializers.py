@@ -7,7 +7,7 @@ from rest_framework import serializers
 from core.filters import UTCIsoDateTimeField
 from core.pagination import page_size_field
 from core.rules import DocumentedEmail, DocumentedRegex
-from core.serializers import QuerySerializer, RequiredTextField, TextField
+from core.serializers import DomainChoiceField, QuerySerializer, RequiredTextField, TextField
 
 from .. import rules
 
@@ -18,7 +18,9 @@ from ..models import (
     ContactPreference,
     IntakeChannel,
     OutcomeCode,
+    REASONS_BY_STATUS,
     Priority,
+    ReasonCode,
     Referral,
     ReferralEvent,
     ReferralNote,
@@ -131,7 +133,8 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
         model = Referral
         fields = ["id", "status", "status_reason", "priority", "needed_by", "overdue",
                   "intake_channel", "summary", "sending_org", "receiving_org", "service_type",
-                  "district", "client", "parent", "chain_updated_at", "assigned_to",
+                  "status_reason_code", "district", "client", "parent", "chain_updated_at",
+                  "assigned_to",
                   "outcomes", "version",
                   "created_at", "updated_at",
                   "accepted_at", "closed_at"]
@@ -152,7 +155,7 @@ class EventSerializer(AuditedReadMixin, serializers.ModelSerializer):
     class Meta:
         model = ReferralEvent
         fields = ["id", "kind", "organization", "actor_user", "actor_application", "at",
-                  "from_status", "to_status", "reason", "version"]
+                  "from_status", "to_status", "reason", "reason_code", "version"]
         read_only_fields = fields
 
     def get_actor_user(self, obj) -> str | None:
@@ -276,7 +279,13 @@ class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
     reason = TextField(required=False, allow_blank=True, default="",
                        validators=rules.REASON.validators(),
-                       help_text="Required for rejected, cancelled, on-hold, failed.")
+                       help_text="Rejecting, cancelling, holding or failing needs a reason: "
+                                 "this text, a reason_code, or both (other: both).")
+    reason_code = DomainChoiceField(
+        choices=ReasonCode.choices, required=False, default="",
+        help_text="Why, as a code reports can count; which codes fit which move: "
+                  + "; ".join(f"{status}: {', '.join(codes)}"
+                              for status, codes in REASONS_BY_STATUS.items()) + ".")
     outcomes = serializers.ListField(
         child=OutcomeInputSerializer(), required=False, default=list,
         validators=rules.OUTCOMES.validators(),

@@ -140,7 +140,8 @@ class ReferralViewSet(viewsets.GenericViewSet):
             "too_long", "too_many_items", "reason_required", "invalid_transition",
             "not_allowed_for_party", "not_a_party", "outcomes_required",
             "outcomes_not_allowed", "duplicate_outcome", "use_forward",
-            "precondition_required", "version_mismatch", "funder_not_allowed"),
+            "precondition_required", "version_mismatch", "funder_not_allowed",
+            "invalid_reason_code", "reason_code_not_for_status"),
         "forward": (
             "too_long", "unknown_organization", "unknown_service_type", "forward_to_party",
             "receiver_not_accepting", "service_not_offered", "consent_required",
@@ -232,7 +233,8 @@ class ReferralViewSet(viewsets.GenericViewSet):
         referral = services.referral_transition(
             principal=principal_of(request), referral_id=pk, to=data["to"],
             reason=data["reason"], expected_version=expected_version(request),
-            outcomes=[OutcomeInput(**o) for o in data["outcomes"]])
+            outcomes=[OutcomeInput(**o) for o in data["outcomes"]],
+            reason_code=data["reason_code"])
         return self._render(referral.pk)
 
     @extend_schema(summary="Refer the client onward to a third organisation",

@@ -23,6 +23,7 @@ from referrals.models import (
     IntakeChannel,
     OutcomeCode,
     Priority,
+    ReasonCode,
     Referral,
     ReferralEvent,
     ReferralNote,
@@ -45,6 +46,9 @@ ContactPreferenceEnum = graphene.Enum.from_enum(ContactPreference, name="Contact
 ConsentMethodEnum = graphene.Enum.from_enum(ConsentMethod, name="ConsentMethod")
 OutcomeCodeEnum = graphene.Enum.from_enum(OutcomeCode, name="OutcomeCode")
 EventKindEnum = graphene.Enum.from_enum(EventKind, name="ReferralEventKind")
+ReasonCodeEnum = graphene.Enum.from_enum(ReasonCode, name="ReasonCode",
+                                         description="Why a referral was rejected, failed, "
+                                                     "cancelled, held or entered in error")
 
 
 def selected_field_names(info) -> set[str]:
@@ -184,6 +188,7 @@ class EventType(DjangoObjectType):
     actor_application = graphene.String(description="OAuth application name.")
     from_status = graphene.Field(StatusEnum)
     to_status = graphene.Field(StatusEnum, required=True)
+    reason_code = graphene.Field(ReasonCodeEnum, description="null when none was given.")
 
     class Meta:
         model = ReferralEvent
@@ -207,6 +212,9 @@ class EventType(DjangoObjectType):
 
     def resolve_to_status(self, info):
         return self.to_status
+
+    def resolve_reason_code(self, info):
+        return self.reason_code or None
 
 
 class NoteType(DjangoObjectType):
@@ -270,6 +278,8 @@ class ReferralType(DjangoObjectType):
     overdue = graphene.Boolean(required=True, description="Open and past its needed-by date.")
     parent_id = graphene.UUID(description="The referral this one was forwarded from.")
     district = graphene.Int(description="The client's senate district, when known.")
+    status_reason_code = graphene.Field(ReasonCodeEnum,
+                                        description="Why it is in its status, as a code.")
     sending_org = graphene.Field(OrganizationNode, required=True)
     receiving_org = graphene.Field(OrganizationNode, required=True)
     service_type = graphene.Field(ServiceTypeNode, required=True)
@@ -309,6 +319,9 @@ class ReferralType(DjangoObjectType):
 
     def resolve_parent_id(self, info):
         return self.parent_id
+
+    def resolve_status_reason_code(self, info):
+        return self.status_reason_code or None
 
     def resolve_district(self, info):
         return self.district.number if self.district_id else None
@@ -553,8 +566,10 @@ class TransitionReferral(graphene.Mutation):
         id = graphene.UUID(required=True)
         expected_version = graphene.Int(required=True)
         to = StatusEnum(required=True)
-        reason = graphene.String(description="Required for rejected, cancelled, on-hold, "
-                                             "failed. " + rules.REASON.describe())
+        reason = graphene.String(description="Rejecting, cancelling, holding or failing needs "
+                                             "a reason: this text, a reasonCode, or both "
+                                             "(OTHER: both). " + rules.REASON.describe())
+        reason_code = ReasonCodeEnum(description="Why, as a code reports can count.")
         outcomes = graphene.List(graphene.NonNull(OutcomeInputType),
                                  description="Required (one or more) when completing. "
                                              + rules.OUTCOMES.describe())
@@ -562,11 +577,13 @@ class TransitionReferral(graphene.Mutation):
     referral = graphene.Field(ReferralType, required=True)
 
     @staticmethod
-    def mutate(root, info, id, expected_version, to, reason="", outcomes=None):
+    def mutate(root, info, id, expected_version, to, reason="", outcomes=None,
+               reason_code=None):
         principal = require_scopes(info, REFERRALS_WRITE)
         referral = services.referral_transition(
             principal=principal, referral_id=id, to=enum_value(to), reason=reason or "",
             expected_version=expected_version,
+            reason_code=enum_value(reason_code) if reason_code else "",
             outcomes=[OutcomeInput(code=enum_value(o["code"]), note=o.get("note") or "")
                       for o in outcomes or []])
         return TransitionReferral(referral=_reload(info, referral.pk))

@@ -474,6 +474,9 @@ def test_the_application_cannot_change_or_delete_a_referral_event(event):
     ("reason = %s, organization_id = (SELECT MIN(o.id) FROM orgs_organization o "
      "WHERE o.id <> organization_id)", [ERASED]),
     ("reason = %s, actor_application_id = NULL", [ERASED]),
+    # Nor for rewriting why (the coded reason is no personal data; erasure keeps it).
+    ("reason_code = %s", ["duplicate"]),
+    ("reason = %s, reason_code = %s", [ERASED, "duplicate"]),
 ])
 def test_the_database_refuses_to_rewrite_a_referral_event(event, assignment, params):
     before = ReferralEvent.objects.filter(pk=event.pk).values().get()

@@ -428,3 +428,15 @@ def test_a_caseworker_takes_a_referral_and_finds_it_under_mine(camba, staff, off
     refused = camba.post(f"/referrals/{referral.pk}/act/",
                          {"action": "assign", "assigned_to": office.user.username})
     assert refused.status_code == 400
+
+
+def test_a_rejection_on_the_page_takes_a_coded_reason(camba, referral):
+    page = camba.get(f"/referrals/{referral.pk}/").content.decode()
+    # The codes of a rejection; a cancellation's (the sender's move) are not offered.
+    assert 'value="no-capacity"' in page and 'value="duplicate"' not in page
+    response = camba.post(f"/referrals/{referral.pk}/act/", {
+        "action": "transition", "to": "rejected", "version": referral.version,
+        "reason_code": "no-capacity", "reason": ""})
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.status, referral.status_reason_code) == ("rejected", "no-capacity")
