@@ -74,6 +74,16 @@ class OutcomeCode(models.TextChoices):
     CLIENT_UNREACHABLE = "client-unreachable", "Client unreachable"
     CLIENT_WITHDREW = "client-withdrew", "Client withdrew"
     REMOVAL_ORDERED = "removal-ordered", "Removal ordered"
+    # Community groups' casework (a stay granted and a case reopened are above).
+    ACCOMPANIED_TO_CHECK_IN = "accompanied-to-check-in", "Accompanied to the ICE check-in"
+    HEARING_ATTENDED = "hearing-attended-by-supporters", "Hearing attended by supporters"
+    PETITION_DELIVERED = "petition-delivered", "Petition delivered"
+
+
+# Outcomes of a campaign, for the services community groups give (and only those).
+CAMPAIGN_OUTCOMES = frozenset({"accompanied-to-check-in", "hearing-attended-by-supporters",
+                               "petition-delivered"})
+CAMPAIGN_SERVICES = frozenset({"ice-checkin-accompaniment", "know-your-rights"})
 
 
 class ReasonCode(models.TextChoices):

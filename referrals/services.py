@@ -20,6 +20,8 @@ from core.rules import nested
 from orgs.models import Language, Membership, Organization, SenateDistrict, ServiceType
 
 from .models import (
+    CAMPAIGN_OUTCOMES,
+    CAMPAIGN_SERVICES,
     ERASED,
     REASONS_BY_STATUS,
     TERMINAL_STATUSES,
@@ -499,6 +501,12 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
     if len(set(codes)) != len(codes):
         raise DomainError("duplicate_outcome", "Each outcome code may appear once.",
                           field="outcomes")
+    campaign = sorted(set(codes) & CAMPAIGN_OUTCOMES)
+    if campaign and referral.service_type.code not in CAMPAIGN_SERVICES:
+        raise DomainError("outcome_not_for_service",
+                          f"{', '.join(campaign)} record community casework "
+                          f"({', '.join(sorted(CAMPAIGN_SERVICES))}); this referral is for "
+                          f"{referral.service_type.code}.", field="outcomes")
     if OutcomeCode.REFERRED_ONWARD in codes and kind != EventKind.FORWARDED:
         raise DomainError("use_forward", "Refer onward with the forward operation, which "
                           "opens the child referral.", field="outcomes")

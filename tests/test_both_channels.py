@@ -136,6 +136,8 @@ ROWS = [
         setup="accepted"),
     Row("referral_transition", completing(outcome(), outcome()), "duplicate_outcome",
         "outcomes", setup="accepted"),
+    Row("referral_transition", completing(outcome("petition-delivered")),
+        "outcome_not_for_service", "outcomes", setup="accepted"),
     Row("referral_transition", completing(*[outcome()] * 11), "too_many_items", "outcomes",
         setup="accepted"),
     Row("referral_transition", completing(outcome(note=long(2001))), "too_long",

@@ -141,7 +141,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
             "not_allowed_for_party", "not_a_party", "outcomes_required",
             "outcomes_not_allowed", "duplicate_outcome", "use_forward",
             "precondition_required", "version_mismatch", "funder_not_allowed",
-            "invalid_reason_code", "reason_code_not_for_status"),
+            "invalid_reason_code", "reason_code_not_for_status", "outcome_not_for_service"),
         "forward": (
             "too_long", "unknown_organization", "unknown_service_type", "forward_to_party",
             "receiver_not_accepting", "service_not_offered", "consent_required",

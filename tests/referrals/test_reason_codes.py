@@ -86,3 +86,33 @@ def test_reports_break_down_by_reason(api, coalition):
     assert rows == {"no-capacity": {"referrals_received": 2, "rejected": 2},
                     "not-eligible": {"referrals_received": 1, "rejected": 1},
                     "none": {"referrals_received": 2, "rejected": 1}}
+
+
+# --- community casework outcomes (issue 13, item 8) ---------------------------------------
+
+def complete(client, loop, *codes):
+    return transition(client, loop, to="completed",
+                      outcomes=[{"code": code} for code in codes])
+
+
+def test_a_community_group_records_its_campaign_outcomes(api, coalition):
+    group = "jackson-heights-defense"
+    loop = make_referral("accepted", receiver=group, service_type="ice-checkin-accompaniment")
+    response = complete(api(group), loop, "accompanied-to-check-in",
+                        "hearing-attended-by-supporters", "stay-of-removal-granted")
+    assert response.status_code == 200, response.content
+    assert sorted(o["code"] for o in response.json()["outcomes"]) == [
+        "accompanied-to-check-in", "hearing-attended-by-supporters", "stay-of-removal-granted"]
+
+
+def test_campaign_outcomes_are_refused_on_legal_services(api, coalition):
+    loop = make_referral("accepted")  # asylum, at CAMBA
+    response = complete(api(RECEIVER), loop, "petition-delivered")
+    assert_problem(response, 400, "outcome_not_for_service")
+    assert response.json()["errors"][0]["field"] == "outcomes"
+    body = api(RECEIVER).graphql("""mutation($id: UUID!, $v: Int!) {
+        transitionReferral(id: $id, expectedVersion: $v, to: COMPLETED,
+                           outcomes: [{code: PETITION_DELIVERED}]) { referral { id } } }""",
+                                 {"id": str(loop.id), "v": loop.refresh().version}).json()
+    assert body["errors"][0]["extensions"]["code"] == "outcome_not_for_service"
+    assert loop.refresh().status == "accepted"
