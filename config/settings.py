@@ -360,6 +360,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- The referral loop -------------------------------------------------------
+# How long after it closed a completed or failed referral may be reopened.
+REFERRAL_REOPEN_WINDOW_DAYS = env_int("REFERRAL_REOPEN_WINDOW_DAYS", 90)
+
 # --- GraphQL ---------------------------------------------------------------
 GRAPHENE = {
     "SCHEMA": "schema.schema.schema",

@@ -81,6 +81,8 @@ CODES: dict[str, ErrorCode] = _codes(
     ("unknown_assignee", 400, "Not an active member of your organisation."),
     ("invalid_reason_code", 400, "Not a reason code."),
     ("outcome_not_for_service", 400, "A community-casework outcome on another service."),
+    ("reopen_window_passed", 409, "Too long since the referral closed to reopen it."),
+    ("reopen_forwarded", 409, "A forwarded referral is not reopened."),
     ("reason_code_not_for_status", 400, "The reason code does not explain this move."),
     ("not_allowed_for_party", 403, "The other party of the referral makes this move."),
     ("invalid_transition", 409, "The referral's status does not allow this move."),

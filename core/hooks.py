@@ -22,6 +22,7 @@ REFERRAL_CREATED = "referral.created"
 REFERRAL_STATUS_CHANGED = "referral.status_changed"
 REFERRAL_NOTE_ADDED = "referral.note_added"
 REFERRAL_CHAIN_CHANGED = "referral.chain_changed"
+REFERRAL_OUTCOME_ADDED = "referral.outcome_added"
 CLIENT_ERASED = "client.erased"
 
 

@@ -123,6 +123,7 @@ class EventKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", "Status changed"
     FORWARDED = "forwarded", "Forwarded"
     NOTE_ADDED = "note_added", "Note added"
+    OUTCOME_ADDED = "outcome_added", "Outcome added after the close"
 
 
 ERASED = "[erased]"

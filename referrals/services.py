@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -73,7 +74,12 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
         Status.FAILED: frozenset({RECEIVER}),
         Status.CANCELLED: frozenset({SENDER, RECEIVER}),
     },
+    # Reopening: the receiver, with a reason, within REFERRAL_REOPEN_WINDOW_DAYS of the
+    # close, and never a referral it forwarded (its child carries the work on).
+    Status.COMPLETED: {Status.IN_PROGRESS: frozenset({RECEIVER})},
+    Status.FAILED: {Status.IN_PROGRESS: frozenset({RECEIVER})},
 }
+REOPENABLE = frozenset({Status.COMPLETED, Status.FAILED})
 # The sender may mark a referral entered-in-error from any other status.
 for _from in Status:
     if _from != Status.ENTERED_IN_ERROR:
@@ -485,6 +491,8 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
         raise DomainError("reason_code_not_for_status",
                           f"{reason_code} is no reason to move to {to}; the codes for it: "
                           f"{allowed_codes}.", field="reason_code")
+    if referral.status in REOPENABLE and to == Status.IN_PROGRESS:
+        _check_reopen(referral, reason)
     if to in REASON_REQUIRED and not (reason or reason_code):
         raise DomainError("reason_required", f"A reason is required to move to {to}: a "
                           "reason_code, a written reason, or both.", field="reason")
@@ -501,12 +509,7 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
     if len(set(codes)) != len(codes):
         raise DomainError("duplicate_outcome", "Each outcome code may appear once.",
                           field="outcomes")
-    campaign = sorted(set(codes) & CAMPAIGN_OUTCOMES)
-    if campaign and referral.service_type.code not in CAMPAIGN_SERVICES:
-        raise DomainError("outcome_not_for_service",
-                          f"{', '.join(campaign)} record community casework "
-                          f"({', '.join(sorted(CAMPAIGN_SERVICES))}); this referral is for "
-                          f"{referral.service_type.code}.", field="outcomes")
+    _check_campaign_outcomes(referral, codes)
     if OutcomeCode.REFERRED_ONWARD in codes and kind != EventKind.FORWARDED:
         raise DomainError("use_forward", "Refer onward with the forward operation, which "
                           "opens the child referral.", field="outcomes")
@@ -519,6 +522,8 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
         changes["accepted_at"] = now
     if to in TERMINAL_STATUSES:
         changes["closed_at"] = now
+    elif from_status in REOPENABLE:
+        changes["closed_at"] = None
     # The version check and the write are one UPDATE: of two racing transitions,
     # exactly one matches the version.
     updated = Referral.objects.filter(pk=referral.pk, version=referral.version).update(**changes)
@@ -539,6 +544,15 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
              data=referral_data(referral, previous_status=from_status))
     _chain_changed(principal, referral, now)
     return referral
+
+
+def _check_campaign_outcomes(referral: Referral, codes: list[str]) -> None:
+    campaign = sorted(set(codes) & CAMPAIGN_OUTCOMES)
+    if campaign and referral.service_type.code not in CAMPAIGN_SERVICES:
+        raise DomainError("outcome_not_for_service",
+                          f"{', '.join(campaign)} record community casework "
+                          f"({', '.join(sorted(CAMPAIGN_SERVICES))}); this referral is for "
+                          f"{referral.service_type.code}.", field="outcomes")
 
 
 def _chain_changed(principal: Principal, referral: Referral, now) -> None:
@@ -562,6 +576,77 @@ def _chain_changed(principal: Principal, referral: Referral, now) -> None:
                  data={"chain": {"root": str(root),
                                  "href": f"/api/v1/referrals/{root}/chain/"},
                        "link": {"id": str(referral.pk), "status": referral.status}})
+
+
+def _check_reopen(referral: Referral, reason: str) -> None:
+    if not reason:
+        raise DomainError("reason_required", "Say why the referral is reopened.",
+                          field="reason")
+    days = settings.REFERRAL_REOPEN_WINDOW_DAYS
+    if referral.closed_at and referral.closed_at + timedelta(days=days) < timezone.now():
+        raise DomainError("reopen_window_passed",
+                          f"A referral may be reopened up to {days} days after it closed; "
+                          "refer the client again instead.")
+    if referral.outcomes.filter(code=OutcomeCode.REFERRED_ONWARD).exists():
+        raise DomainError("reopen_forwarded",
+                          "A referral forwarded to another organisation is not reopened; "
+                          "the referral it opened carries the work on.")
+
+
+@transaction.atomic
+def referral_outcomes_add(*, principal: Principal, referral_id,
+                          expected_version: int | None,
+                          outcomes: Iterable[OutcomeInput]) -> Referral:
+    """Record outcomes that came after the close (relief granted months later, a
+    removal ordered): the receiver, on a completed or failed referral, guarded by
+    its version; dated now, a new event and version, audited and announced. Reports
+    count an outcome in the period it was recorded."""
+    outcomes = rules.OUTCOMES.clean(list(outcomes))
+    for index, outcome in enumerate(outcomes):
+        with nested(f"outcomes[{index}]"):
+            rules.OUTCOME_NOTE.clean(outcome.note)
+    codes = [o.code for o in outcomes]
+    for code in codes:
+        _choice(code, OutcomeCode, "invalid_outcome", "outcomes")
+    referral = visible_referral(principal, referral_id)
+    check_version(referral, expected_version)
+    if _party(principal, referral) != RECEIVER:
+        raise DomainError("not_allowed_for_party",
+                          "Only the receiving organisation records outcomes.")
+    if referral.status not in REOPENABLE:
+        raise DomainError("outcomes_not_allowed",
+                          "Outcomes are added to a completed or failed referral; complete or "
+                          "fail it with them.", field="outcomes")
+    if not codes:
+        raise DomainError("outcomes_required", "Give at least one outcome.", field="outcomes")
+    recorded = set(referral.outcomes.values_list("code", flat=True))
+    if len(set(codes)) != len(codes) or recorded & set(codes):
+        raise DomainError("duplicate_outcome", "Each outcome code is recorded once per "
+                          "referral.", field="outcomes")
+    if OutcomeCode.REFERRED_ONWARD in codes:
+        raise DomainError("use_forward", "Refer onward with the forward operation.",
+                          field="outcomes")
+    _check_campaign_outcomes(referral, codes)
+    now = timezone.now()
+    updated = Referral.objects.filter(pk=referral.pk, version=referral.version).update(
+        updated_at=now, version=F("version") + 1)
+    if updated != 1:
+        current = Referral.objects.only("version").get(pk=referral.pk)
+        raise DomainError("version_mismatch",
+                          "The referral changed meanwhile. Fetch it again and retry.",
+                          headers={"ETag": current.etag}, current_version=current.version)
+    referral.refresh_from_db()
+    ReferralOutcome.objects.bulk_create(
+        [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
+         for o in outcomes])
+    _event(referral, principal, EventKind.OUTCOME_ADDED, referral.status,
+           ", ".join(codes), at=now)
+    _changed(principal, hooks.UPDATE, "referral", referral.pk, "referral_outcomes_add",
+             event=hooks.REFERRAL_OUTCOME_ADDED,
+             organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+             data=referral_data(referral, outcomes=codes))
+    _chain_changed(principal, referral, now)
+    return referral
 
 
 @transaction.atomic

@@ -401,17 +401,20 @@ def _computed(spec: ReportSpec, measures, scope, suppress) -> Report:
         raise DomainError("invalid_date_range", "date_from is after date_to.", field="date_from")
     start, end = _local_bounds(date_from, date_to)
 
-    referrals = Referral.objects.exclude(status=Status.ENTERED_IN_ERROR)
+    # Referrals count by the day they were made; outcomes by the day they were
+    # recorded (a relief granted months after the close counts then).
+    base = Referral.objects.exclude(status=Status.ENTERED_IN_ERROR)
+    if scope is not None:
+        base = base.filter(Q(sending_org__in=scope) | Q(receiving_org__in=scope))
+    if spec.districts:
+        base = base.filter(district__number__in=spec.districts)
+    if spec.service_types:
+        base = base.filter(service_type__code__in=spec.service_types)
+    referrals = base
     if start:
         referrals = referrals.filter(created_at__gte=start)
     if end:
         referrals = referrals.filter(created_at__lt=end)
-    if scope is not None:
-        referrals = referrals.filter(Q(sending_org__in=scope) | Q(receiving_org__in=scope))
-    if spec.districts:
-        referrals = referrals.filter(district__number__in=spec.districts)
-    if spec.service_types:
-        referrals = referrals.filter(service_type__code__in=spec.service_types)
 
     events = ServiceEvent.objects.all()
     if date_from:
@@ -442,8 +445,11 @@ def _computed(spec: ReportSpec, measures, scope, suppress) -> Report:
                                        filter=received & Q(accepted_at__isnull=False)),
     }
     referral_aggregates = {m: a for m, a in referral_aggregates.items() if m in measures}
-    outcomes = ReferralOutcome.objects.filter(referral__in=referrals.filter(received)
-                                              .values("pk"))
+    outcomes = ReferralOutcome.objects.filter(referral__in=base.filter(received).values("pk"))
+    if start:
+        outcomes = outcomes.filter(recorded_at__gte=start)
+    if end:
+        outcomes = outcomes.filter(recorded_at__lt=end)
     event_aggregates = {
         "events_held": Count("pk"),
         "workshops_held": Count("pk", filter=Q(kind=ServiceEventKind.WORKSHOP)),
@@ -485,7 +491,7 @@ def _computed(spec: ReportSpec, measures, scope, suppress) -> Report:
                                   for k, (v, n) in medians.items()})
             if "outcomes" in measures:
                 exprs = _dimension_expressions(level_dims, _OUTCOME_PATHS, spec.period,
-                                               "referral__created_at")
+                                               "recorded_at")
                 merge(level, _grouped(outcomes, exprs, {"outcomes": Count("pk")}))
             if event_aggregates:
                 exprs = _dimension_expressions(level_dims, _EVENT_PATHS, spec.period, "date")

@@ -122,6 +122,15 @@ class TransitionForm(forms.Form):
         return [OutcomeInput(code=code, note=note) for code in self.cleaned_data["outcomes"]]
 
 
+class LateOutcomeForm(forms.Form):
+    """Outcomes that came after the close (the service checks the rest)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    outcomes = TransitionForm.base_fields["outcomes"]
+    outcome_note = TransitionForm.base_fields["outcome_note"]
+    outcome_inputs = TransitionForm.outcome_inputs
+
+
 class ForwardForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     receiving_org = forms.ChoiceField(label=_("Refer onward to"))

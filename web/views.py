@@ -44,6 +44,7 @@ from . import charts
 from .forms import (
     AssignForm,
     DashboardForm,
+    LateOutcomeForm,
     ForwardForm,
     IntakeForm,
     NoteForm,
@@ -270,7 +271,10 @@ def available_actions(principal, referral) -> list[dict]:
     if party is None or not principal.has_scopes(REFERRALS_WRITE):
         return []
     moves = services.TRANSITIONS.get(referral.status, {})
-    return [{"to": to, "label": ACTION_LABELS[to], "reason": to in services.REASON_REQUIRED,
+    reopening = referral.status in services.REOPENABLE
+    return [{"to": to,
+             "label": _("Reopen") if reopening and to == Status.IN_PROGRESS else ACTION_LABELS[to],
+             "reason": to in services.REASON_REQUIRED or (reopening and to == Status.IN_PROGRESS),
              "outcomes": to in services.OUTCOMES_ALLOWED}
             for to, parties in moves.items() if party in parties]
 
@@ -311,6 +315,10 @@ def _referral_page(request, principal, referral_id, *, status=200, bound=None, e
                                            if _party(principal, referral) else None),
         "error": error, "stale": stale,
         "owner": referral.owner_for(principal.organization),
+        "outcome_form": bound.get("outcomes") or (LateOutcomeForm(
+            initial={"version": referral.version}, auto_id="id_late_%s")
+            if referral.status in services.REOPENABLE and any(
+                a["to"] == Status.IN_PROGRESS for a in actions) else None),
         "assign_form": bound.get("assign") or (AssignForm(
             members=_members(principal), auto_id="id_assign_%s",
             initial={"assigned_to": getattr(referral.owner_for(principal.organization),
@@ -365,6 +373,8 @@ def referral_act(request, principal, referral_id):
     elif kind == "assign":
         form = AssignForm(request.POST, members=_members(principal), auto_id="id_assign_%s")
         key = "assign"
+    elif kind == "outcomes":
+        form, key = LateOutcomeForm(request.POST, auto_id="id_late_%s"), "outcomes"
     else:
         form = TransitionForm(request.POST, auto_id=f"id_{request.POST.get('to')}_%s")
         key = request.POST.get("to")
@@ -387,6 +397,11 @@ def referral_act(request, principal, referral_id):
             services.referral_assign(principal=principal, referral_id=referral_id,
                                      username=data["assigned_to"] or None)
             messages.success(request, _("Owner changed."))
+        elif kind == "outcomes":
+            services.referral_outcomes_add(principal=principal, referral_id=referral_id,
+                                           expected_version=data["version"],
+                                           outcomes=form.outcome_inputs())
+            messages.success(request, _("Outcome recorded."))
         else:
             referral = services.referral_transition(
                 principal=principal, referral_id=referral_id, to=data["to"],

@@ -22,6 +22,8 @@ class EventType(models.TextChoices):
     REFERRAL_CREATED = hooks.REFERRAL_CREATED, "A referral to or from your organisation was made"
     REFERRAL_STATUS_CHANGED = hooks.REFERRAL_STATUS_CHANGED, "A referral changed status"
     REFERRAL_NOTE_ADDED = hooks.REFERRAL_NOTE_ADDED, "A note was added to a referral"
+    REFERRAL_OUTCOME_ADDED = (hooks.REFERRAL_OUTCOME_ADDED,
+                              "An outcome was recorded after a referral closed")
     REFERRAL_CHAIN_CHANGED = (hooks.REFERRAL_CHAIN_CHANGED,
                               "Another referral of a chain you are on changed status, or the "
                               "chain grew")

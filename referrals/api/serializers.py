@@ -104,6 +104,16 @@ class OutcomeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CodeOrNullField(serializers.ChoiceField):
+    """A code of the choices, or null where none was given (stored as "")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
     sending_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     receiving_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -119,6 +129,9 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
                                    help_text="The referral this one was forwarded from.")
     version = serializers.IntegerField(
         read_only=True, help_text="Concurrency version; the ETag is this number in quotes.")
+    status_reason_code = CodeOrNullField(choices=ReasonCode.choices,
+                                         help_text="Why it is in its status, as a code; "
+                                                   "null if none was given.")
     assigned_to = serializers.SerializerMethodField(
         help_text="The user name of who owns it on your organisation's side (the receiver's "
                   "caseworker, or the sender's own owner); null if nobody. The other party's "
@@ -151,6 +164,8 @@ class EventSerializer(AuditedReadMixin, serializers.ModelSerializer):
     from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True,
                                           read_only=True,
                                           help_text="Empty on the event that created it.")
+    reason_code = CodeOrNullField(choices=ReasonCode.choices,
+                                  help_text="The move's coded reason; null if none was given.")
 
     class Meta:
         model = ReferralEvent
@@ -282,7 +297,7 @@ class TransitionSerializer(serializers.Serializer):
                        help_text="Rejecting, cancelling, holding or failing needs a reason: "
                                  "this text, a reason_code, or both (other: both).")
     reason_code = DomainChoiceField(
-        choices=ReasonCode.choices, required=False, default="",
+        choices=ReasonCode.choices, required=False,
         help_text="Why, as a code reports can count; which codes fit which move: "
                   + "; ".join(f"{status}: {', '.join(codes)}"
                               for status, codes in REASONS_BY_STATUS.items()) + ".")
@@ -309,6 +324,12 @@ class ForwardSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     needed_by = serializers.DateField(required=False, allow_null=True)
     consent = ConsentInputSerializer(required=False)
+
+
+class OutcomesAddSerializer(serializers.Serializer):
+    outcomes = serializers.ListField(child=OutcomeInputSerializer(),
+                                     validators=rules.OUTCOMES.validators(),
+                                     help_text="One or more, each code once per referral.")
 
 
 class AssignSerializer(serializers.Serializer):

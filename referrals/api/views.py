@@ -23,6 +23,7 @@ from ..services import ClientInput, ConsentInput, OutcomeInput
 from .serializers import (
     AssignSerializer,
     ChainSerializer,
+    OutcomesAddSerializer,
     ClientInputSerializer,
     ClientSerializer,
     ConsentCreateSerializer,
@@ -124,6 +125,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "create": [REFERRALS_WRITE],
         "transition": [REFERRALS_WRITE], "forward": [REFERRALS_WRITE],
         "add_note": [REFERRALS_WRITE], "assign": [REFERRALS_WRITE],
+        "add_outcomes": [REFERRALS_WRITE],
     }
     # What each operation may refuse with (the OpenAPI document lists them).
     problem_codes_by_action = {
@@ -150,6 +152,10 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "add_note": ("required", "too_long", "not_a_party", "funder_not_allowed"),
         "assign": ("required", "too_long", "not_a_party", "unknown_assignee",
                    "funder_not_allowed"),
+        "add_outcomes": ("too_long", "too_many_items", "invalid_outcome", "outcomes_required",
+                         "outcomes_not_allowed", "duplicate_outcome", "use_forward",
+                         "outcome_not_for_service", "not_allowed_for_party",
+                         "precondition_required", "version_mismatch", "funder_not_allowed"),
     }
 
     def get_queryset(self):
@@ -234,7 +240,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
             principal=principal_of(request), referral_id=pk, to=data["to"],
             reason=data["reason"], expected_version=expected_version(request),
             outcomes=[OutcomeInput(**o) for o in data["outcomes"]],
-            reason_code=data["reason_code"])
+            reason_code=data.get("reason_code", ""))
         return self._render(referral.pk)
 
     @extend_schema(summary="Refer the client onward to a third organisation",
@@ -288,6 +294,22 @@ class ReferralViewSet(viewsets.GenericViewSet):
     def notes(self, request, pk=None):
         notes = selectors.referral_notes(principal_of(request), pk)
         return Response(NoteSerializer(notes, many=True).data)
+
+    @extend_schema(summary="Record outcomes that came after the close",
+                   description="Receiver only, on a completed or failed referral: each "
+                               "outcome dated now, a new event and version. Reports count an "
+                               "outcome in the period it was recorded.",
+                   parameters=[IF_MATCH], request=OutcomesAddSerializer,
+                   responses={200: ReferralSerializer})
+    @action(detail=True, methods=["post"], url_path="outcomes")
+    def add_outcomes(self, request, pk=None):
+        payload = OutcomesAddSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        referral = services.referral_outcomes_add(
+            principal=principal_of(request), referral_id=pk,
+            expected_version=expected_version(request),
+            outcomes=[OutcomeInput(**o) for o in payload.validated_data["outcomes"]])
+        return self._render(referral.pk)
 
     @extend_schema(summary="Assign it to someone at your organisation (or no one)",
                    description="The receiving organisation assigns its caseworker, the "

@@ -636,6 +636,28 @@ class AddReferralNote(graphene.Mutation):
                                                                referral_id=id, text=text))
 
 
+class AddReferralOutcomes(graphene.Mutation):
+    """Record outcomes that came after the close (receiver, completed or failed referral,
+    guarded by its version). Reports count an outcome in the period it was recorded."""
+
+    class Arguments:
+        id = graphene.UUID(required=True)
+        expected_version = graphene.Int(required=True)
+        outcomes = graphene.List(graphene.NonNull(OutcomeInputType), required=True,
+                                 description=rules.OUTCOMES.describe())
+
+    referral = graphene.Field(ReferralType, required=True)
+
+    @staticmethod
+    def mutate(root, info, id, expected_version, outcomes):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        services.referral_outcomes_add(
+            principal=principal, referral_id=id, expected_version=expected_version,
+            outcomes=[OutcomeInput(code=enum_value(o["code"]), note=o.get("note") or "")
+                      for o in outcomes])
+        return AddReferralOutcomes(referral=_reload(info, id))
+
+
 class AssignReferral(graphene.Mutation):
     """Assign a referral to someone at your organisation (assignedTo null: no one). The
     other party never sees it; the version does not change."""
@@ -719,6 +741,7 @@ class ReferralsMutation(graphene.ObjectType):
     forward_referral = ForwardReferral.Field()
     add_referral_note = AddReferralNote.Field()
     assign_referral = AssignReferral.Field()
+    add_referral_outcomes = AddReferralOutcomes.Field()
     create_client = CreateClient.Field()
     record_consent = RecordConsent.Field()
     revoke_consent = RevokeConsent.Field()

@@ -342,7 +342,9 @@ def build_many_small_cells(count: int = 160, seed: int = 2017, events: int | Non
             "status": status, "created_at": created, "needed_by": needed_by,
             "accept_days": accepted / 24 if accepted else None,
             "close_days": closed / 24 if closed and status in ("completed", "failed") else None,
-            "accepted": accepted is not None, "outcomes": codes})
+            "accepted": accepted is not None, "outcomes": codes,
+            # Outcomes are recorded at the close; reports count them then.
+            "outcomes_at": created + timedelta(hours=closed) if closed else created})
     organisers = [(CAMBA, 4), (CALA, 2), (CHHAYA, 2), ("her-justice", 1), ("iana", 1)]
     for n in range(count // 4 if events is None else events):
         organiser = _pick(rng, organisers)

@@ -209,7 +209,7 @@ def test_receiver_accepts_and_completes_with_outcomes(camba, office, referral):
 def test_the_domain_message_is_shown_on_the_field(camba, referral):
     response = act(camba, referral, action="transition", to="rejected", version=1, reason="")
     assert response.status_code == 400
-    assert "A reason is required to move to rejected." in text(response)
+    assert "A reason is required to move to rejected: a reason_code" in text(response)
     referral.refresh_from_db()
     assert referral.status == Status.REQUESTED
 
@@ -440,3 +440,19 @@ def test_a_rejection_on_the_page_takes_a_coded_reason(camba, referral):
     assert response.status_code == 302
     referral.refresh_from_db()
     assert (referral.status, referral.status_reason_code) == ("rejected", "no-capacity")
+
+
+def test_the_receiver_records_a_later_outcome_and_can_reopen(camba, office, referral):
+    accepted = services.referral_transition(principal=camba.principal, referral_id=referral.pk,
+                                            to="accepted", expected_version=referral.version)
+    done = services.referral_transition(
+        principal=camba.principal, referral_id=referral.pk, to="completed",
+        expected_version=accepted.version, outcomes=[services.OutcomeInput("application-filed")])
+    page = text(camba.get(f"/referrals/{referral.pk}/"))
+    assert "Record a later outcome" in page and "Reopen" in page
+    assert "Record a later outcome" not in text(office.get(f"/referrals/{referral.pk}/"))
+    response = camba.post(f"/referrals/{referral.pk}/act/", {
+        "action": "outcomes", "version": done.version, "outcomes": ["relief-granted"],
+        "outcome_note": "Granted at the hearing"})
+    assert response.status_code == 302
+    assert "Relief granted" in text(office.get(f"/referrals/{referral.pk}/"))
