@@ -357,6 +357,8 @@ SPECTACULAR_SETTINGS = {
         "OutcomeCodeEnum": "referrals.models.OutcomeCode",
         "EventKindEnum": "referrals.models.EventKind",
         "ReasonCodeEnum": "referrals.models.ReasonCode",
+        "AppointmentKindEnum": "referrals.models.AppointmentKind",
+        "LocationTypeEnum": "referrals.models.LocationType",
     },
 }
 

@@ -82,6 +82,8 @@ CODES: dict[str, ErrorCode] = _codes(
     ("invalid_reason_code", 400, "Not a reason code."),
     ("outcome_not_for_service", 400, "A community-casework outcome on another service."),
     ("reopen_window_passed", 409, "Too long since the referral closed to reopen it."),
+    ("invalid_appointment_kind", 400, "Not a kind of appointment."),
+    ("invalid_location_type", 400, "Not a type of location."),
     ("reopen_forwarded", 409, "A forwarded referral is not reopened."),
     ("reason_code_not_for_status", 400, "The reason code does not explain this move."),
     ("not_allowed_for_party", 403, "The other party of the referral makes this move."),

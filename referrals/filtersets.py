@@ -2,12 +2,12 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Q, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, When
 from django.utils import timezone
 
 from core.filters import BooleanFilter, InstantFilter, IntegerFilter, UUIDFilter
 
-from .models import OPEN_STATUSES, Client, Priority, Referral, Status
+from .models import OPEN_STATUSES, Appointment, Client, Priority, Referral, Status
 
 
 # A referral's priority as a rank: 0 is the most urgent.
@@ -61,6 +61,9 @@ class ReferralFilterSet(django_filters.FilterSet):
     unassigned = BooleanFilter(
         method="filter_unassigned",
         help_text="Nobody at your organisation owns it yet (true), or somebody does (false).")
+    appointment_before = InstantFilter(
+        method="filter_appointment_before",
+        help_text="Has an appointment still to come before this instant (ISO 8601).")
     overdue = BooleanFilter(
         method="filter_overdue",
         help_text="Open referrals whose needed-by date has passed (true) or not (false).")
@@ -76,7 +79,15 @@ class ReferralFilterSet(django_filters.FilterSet):
         model = Referral
         fields = ["status", "service_type", "priority", "sender", "receiver", "district", "client",
                   "parent", "created_after", "created_before", "updated_after",
-                  "updated_before", "assigned_to", "unassigned", "overdue"]
+                  "updated_before", "assigned_to", "unassigned", "appointment_before",
+                  "overdue"]
+
+    def filter_appointment_before(self, queryset, name, value):
+        if value is None:
+            return queryset
+        coming = Appointment.objects.filter(referral=OuterRef("pk"), at__gte=timezone.now(),
+                                            at__lt=value)
+        return queryset.filter(Exists(coming))
 
     def _principal(self):
         """The caller, as each channel hands it over: the staff app's and GraphQL's

@@ -7,6 +7,7 @@ querysets; every write through ``referrals.services``.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -324,6 +325,24 @@ class Referral(models.Model):
         return f'"{self.version}"'
 
     @property
+    def next_appointment(self):
+        """The earliest appointment still to come (from the prefetched ones)."""
+        now = timezone.now()
+        return next((a for a in self.appointments.all() if a.at >= now), None)
+
+    @property
+    def urgency_shown(self) -> str:
+        """The priority, raised by a near appointment: within 3 days as soon as possible,
+        within 14 urgent (a court date or an ICE check-in next week is not routine)."""
+        ranks = [Priority.ROUTINE, Priority.URGENT, Priority.ASAP]
+        rank = ranks.index(self.priority)
+        upcoming = self.next_appointment if self.status in OPEN_STATUSES else None
+        if upcoming is not None:
+            gap = upcoming.at - timezone.now()
+            rank = max(rank, 2 if gap <= ASAP_WITHIN else 1 if gap <= URGENT_WITHIN else 0)
+        return ranks[rank]
+
+    @property
     def is_overdue(self) -> bool:
         return bool(self.needed_by and self.status in OPEN_STATUSES
                     and self.needed_by < timezone.localdate())
@@ -377,6 +396,45 @@ class ReferralEvent(AppendOnlyModel):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["referral", "at"])]
+
+
+class AppointmentKind(models.TextChoices):
+    COURT_HEARING = "court-hearing", "Court hearing"
+    ICE_CHECK_IN = "ice-check-in", "ICE check-in"
+    INTERVIEW = "interview", "Interview"
+    CONSULTATION = "consultation", "Consultation"
+
+
+class LocationType(models.TextChoices):
+    """Where, as a kind of place: no address is ever asked for."""
+
+    IMMIGRATION_COURT = "immigration-court", "Immigration court"
+    ICE_OFFICE = "ice-office", "ICE office"
+    DETENTION_FACILITY = "detention-facility", "Detention facility"
+    OFFICE = "office", "The organisation's office"
+    PHONE = "phone", "By phone"
+    VIDEO = "video", "By video"
+
+
+# How near the next appointment makes a referral more urgent than its priority says.
+ASAP_WITHIN = timedelta(days=3)
+URGENT_WITHIN = timedelta(days=14)
+
+
+class Appointment(models.Model):
+    """A dated event on a referral, seen by both organisations on it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="appointments")
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    at = models.DateTimeField()
+    location_type = models.CharField(max_length=20, choices=LocationType.choices)
+    created_by_org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["referral", "at"]), models.Index(fields=["at"])]
 
 
 class ReferralNote(models.Model):

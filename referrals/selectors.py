@@ -34,7 +34,15 @@ from orgs.models import Language, Organization, SenateDistrict, ServiceType
 from orgs.selectors import organization_list
 
 from . import rules
-from .models import Client, Consent, Referral, ReferralEvent, ReferralNote, ReferralOutcome
+from .models import (
+    Appointment,
+    Client,
+    Consent,
+    Referral,
+    ReferralEvent,
+    ReferralNote,
+    ReferralOutcome,
+)
 
 
 def by_id(queryset: QuerySet, pk):
@@ -57,6 +65,7 @@ def referral_list(principal, *, with_events: bool = False, with_org_details: boo
                         "service_type", "district", "assignee", "sender_owner")
         .prefetch_related(
             Prefetch("outcomes", queryset=ReferralOutcome.objects.order_by("id")),
+            Prefetch("appointments", queryset=Appointment.objects.order_by("at", "id")),
             Prefetch("client__preferred_languages", queryset=Language.objects.order_by("code")),
         )
     )
@@ -137,6 +146,12 @@ def referral_chain(principal, referral_id) -> list[Referral]:
                 .prefetch_related(Prefetch("outcomes", queryset=ReferralOutcome.objects
                                            .order_by("recorded_at", "id")))
                 .order_by("created_at", "id"))
+
+
+def referral_appointments(principal, referral_id) -> QuerySet[Appointment]:
+    referral = visible_referral(principal, referral_id)
+    return Appointment.objects.filter(referral=referral).select_related(
+        "created_by_org").order_by("at", "id")
 
 
 def referral_notes(principal, referral_id) -> QuerySet[ReferralNote]:

@@ -25,6 +25,9 @@ from .models import (
     CAMPAIGN_SERVICES,
     ERASED,
     REASONS_BY_STATUS,
+    Appointment,
+    AppointmentKind,
+    LocationType,
     TERMINAL_STATUSES,
     Client,
     Consent,
@@ -696,6 +699,40 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
         parent=parent, consent=consent, district=parent.district)
     _chain_changed(principal, child, child.created_at)
     return parent, child
+
+
+@dataclass(frozen=True)
+class AppointmentInput:
+    kind: str
+    at: datetime
+    location_type: str
+
+
+@transaction.atomic
+def appointment_add(*, principal: Principal, referral_id, data: AppointmentInput) -> Appointment:
+    """A court hearing, an ICE check-in, an interview or a consultation on a referral,
+    by either organisation on it; both see it, and the next one raises the urgency
+    shown. The referral comes back in the sync feed (updated_at), its version stays."""
+    require_casework(principal)
+    kind = _choice(data.kind, AppointmentKind, "invalid_appointment_kind", "kind")
+    location = _choice(data.location_type, LocationType, "invalid_location_type",
+                       "location_type")
+    if data.at is None:
+        raise DomainError("required", "Give the appointment's date and time.", field="at")
+    at = timezone.make_aware(data.at) if timezone.is_naive(data.at) else data.at  # New York
+    referral = visible_referral(principal, referral_id)
+    if _party(principal, referral) is None:
+        raise DomainError("not_a_party", "Only the sending or receiving organisation may "
+                          "add an appointment.")
+    appointment = Appointment.objects.create(
+        referral=referral, kind=kind, at=at, location_type=location,
+        created_by_org=principal.organization)
+    now = timezone.now()
+    Referral.objects.filter(pk=referral.pk).update(updated_at=now)
+    _changed(principal, hooks.CREATE, "appointment", appointment.pk, "appointment_add",
+             organization_ids=(referral.sending_org_id, referral.receiving_org_id),
+             data={"referral": str(referral.pk), "kind": kind})
+    return appointment
 
 
 @transaction.atomic

@@ -11,7 +11,9 @@ from core.errors import DomainError
 from orgs.models import Language, ServiceType
 from referrals.models import (
     REASONS_BY_STATUS,
+    AppointmentKind,
     ConsentMethod,
+    LocationType,
     ContactPreference,
     IntakeChannel,
     OutcomeCode,
@@ -120,6 +122,14 @@ class TransitionForm(forms.Form):
     def outcome_inputs(self) -> list[OutcomeInput]:
         note = self.cleaned_data["outcome_note"]
         return [OutcomeInput(code=code, note=note) for code in self.cleaned_data["outcomes"]]
+
+
+class AppointmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=AppointmentKind.choices)
+    at = forms.DateTimeField(label=_("Date and time"), widget=forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    location_type = forms.ChoiceField(label=_("Where"), choices=LocationType.choices,
+                                      help_text=_("A kind of place: no address."))
 
 
 class LateOutcomeForm(forms.Form):

@@ -42,6 +42,7 @@ from reporting.selectors import ReportSpec, grantee_ids, service_numbers
 
 from . import charts
 from .forms import (
+    AppointmentForm,
     AssignForm,
     DashboardForm,
     LateOutcomeForm,
@@ -315,6 +316,9 @@ def _referral_page(request, principal, referral_id, *, status=200, bound=None, e
                                            if _party(principal, referral) else None),
         "error": error, "stale": stale,
         "owner": referral.owner_for(principal.organization),
+        "appointment_form": bound.get("appointment") or (AppointmentForm(
+            auto_id="id_appointment_%s")
+            if _party(principal, referral) and principal.has_scopes(REFERRALS_WRITE) else None),
         "outcome_form": bound.get("outcomes") or (LateOutcomeForm(
             initial={"version": referral.version}, auto_id="id_late_%s")
             if referral.status in services.REOPENABLE and any(
@@ -375,6 +379,8 @@ def referral_act(request, principal, referral_id):
         key = "assign"
     elif kind == "outcomes":
         form, key = LateOutcomeForm(request.POST, auto_id="id_late_%s"), "outcomes"
+    elif kind == "appointment":
+        form, key = AppointmentForm(request.POST, auto_id="id_appointment_%s"), "appointment"
     else:
         form = TransitionForm(request.POST, auto_id=f"id_{request.POST.get('to')}_%s")
         key = request.POST.get("to")
@@ -397,6 +403,10 @@ def referral_act(request, principal, referral_id):
             services.referral_assign(principal=principal, referral_id=referral_id,
                                      username=data["assigned_to"] or None)
             messages.success(request, _("Owner changed."))
+        elif kind == "appointment":
+            services.appointment_add(principal=principal, referral_id=referral_id,
+                                     data=services.AppointmentInput(**data))
+            messages.success(request, _("Appointment added."))
         elif kind == "outcomes":
             services.referral_outcomes_add(principal=principal, referral_id=referral_id,
                                            expected_version=data["version"],

@@ -2,6 +2,7 @@
 selectors loaded; input serializers only parse (the services decide)."""
 
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.filters import UTCIsoDateTimeField
@@ -19,6 +20,9 @@ from ..models import (
     IntakeChannel,
     OutcomeCode,
     REASONS_BY_STATUS,
+    Appointment,
+    AppointmentKind,
+    LocationType,
     Priority,
     ReasonCode,
     Referral,
@@ -104,6 +108,18 @@ class OutcomeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AppointmentSerializer(serializers.ModelSerializer):
+    created_by_org = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    kind = DomainChoiceField(choices=AppointmentKind.choices)
+    location_type = DomainChoiceField(choices=LocationType.choices,
+                                      help_text="A kind of place; no address is asked for.")
+
+    class Meta:
+        model = Appointment
+        fields = ["id", "kind", "at", "location_type", "created_by_org", "created_at"]
+        read_only_fields = ["id", "created_by_org", "created_at"]
+
+
 class CodeOrNullField(serializers.ChoiceField):
     """A code of the choices, or null where none was given (stored as "")."""
 
@@ -129,6 +145,14 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
                                    help_text="The referral this one was forwarded from.")
     version = serializers.IntegerField(
         read_only=True, help_text="Concurrency version; the ETag is this number in quotes.")
+    appointments = serializers.SerializerMethodField(
+        help_text="Court hearings, ICE check-ins, interviews, consultations; oldest first.")
+    next_appointment = serializers.SerializerMethodField(
+        help_text="The earliest appointment still to come; null if none.")
+    urgency = serializers.ChoiceField(
+        choices=Priority.choices, read_only=True, source="urgency_shown",
+        help_text="The priority, raised by a near appointment (within 3 days: asap; within "
+                  "14: urgent).")
     status_reason_code = CodeOrNullField(choices=ReasonCode.choices,
                                          help_text="Why it is in its status, as a code; "
                                                    "null if none was given.")
@@ -136,6 +160,15 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
         help_text="The user name of who owns it on your organisation's side (the receiver's "
                   "caseworker, or the sender's own owner); null if nobody. The other party's "
                   "owner is never shown.")
+
+    @extend_schema_field(AppointmentSerializer(many=True))
+    def get_appointments(self, referral):
+        return AppointmentSerializer(referral.appointments.all(), many=True).data
+
+    @extend_schema_field(AppointmentSerializer(allow_null=True))
+    def get_next_appointment(self, referral):
+        upcoming = referral.next_appointment
+        return AppointmentSerializer(upcoming).data if upcoming else None
 
     def get_assigned_to(self, referral) -> str | None:
         principal = getattr(self.context.get("request"), "auth", None)
@@ -147,7 +180,7 @@ class ReferralSerializer(AuditedReadMixin, serializers.ModelSerializer):
         fields = ["id", "status", "status_reason", "priority", "needed_by", "overdue",
                   "intake_channel", "summary", "sending_org", "receiving_org", "service_type",
                   "status_reason_code", "district", "client", "parent", "chain_updated_at",
-                  "assigned_to",
+                  "assigned_to", "urgency", "next_appointment", "appointments",
                   "outcomes", "version",
                   "created_at", "updated_at",
                   "accepted_at", "closed_at"]

@@ -19,8 +19,9 @@ from core.scopes import REFERRALS_READ, REFERRALS_WRITE
 from .. import presentation, selectors, services
 from ..filtersets import ClientFilterSet, ReferralFilterSet
 from ..idempotency import KEY_PATTERN, MAX_KEY_LENGTH
-from ..services import ClientInput, ConsentInput, OutcomeInput
+from ..services import AppointmentInput, ClientInput, ConsentInput, OutcomeInput
 from .serializers import (
+    AppointmentSerializer,
     AssignSerializer,
     ChainSerializer,
     OutcomesAddSerializer,
@@ -125,7 +126,8 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "create": [REFERRALS_WRITE],
         "transition": [REFERRALS_WRITE], "forward": [REFERRALS_WRITE],
         "add_note": [REFERRALS_WRITE], "assign": [REFERRALS_WRITE],
-        "add_outcomes": [REFERRALS_WRITE],
+        "add_outcomes": [REFERRALS_WRITE], "appointments": [REFERRALS_READ],
+        "add_appointment": [REFERRALS_WRITE],
     }
     # What each operation may refuse with (the OpenAPI document lists them).
     problem_codes_by_action = {
@@ -152,6 +154,8 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "add_note": ("required", "too_long", "not_a_party", "funder_not_allowed"),
         "assign": ("required", "too_long", "not_a_party", "unknown_assignee",
                    "funder_not_allowed"),
+        "add_appointment": ("required", "invalid_appointment_kind", "invalid_location_type",
+                            "not_a_party", "funder_not_allowed"),
         "add_outcomes": ("too_long", "too_many_items", "invalid_outcome", "outcomes_required",
                          "outcomes_not_allowed", "duplicate_outcome", "use_forward",
                          "outcome_not_for_service", "not_allowed_for_party",
@@ -294,6 +298,27 @@ class ReferralViewSet(viewsets.GenericViewSet):
     def notes(self, request, pk=None):
         notes = selectors.referral_notes(principal_of(request), pk)
         return Response(NoteSerializer(notes, many=True).data)
+
+    @extend_schema(summary="Appointments on the referral (both organisations see them)",
+                   responses={200: AppointmentSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def appointments(self, request, pk=None):
+        rows = selectors.referral_appointments(principal_of(request), pk)
+        return Response(AppointmentSerializer(rows, many=True).data)
+
+    @extend_schema(summary="Add a court hearing, ICE check-in, interview or consultation",
+                   description="Either organisation on the referral. No address is asked "
+                               "for: a location type. The next appointment raises the "
+                               "referral's urgency.",
+                   request=AppointmentSerializer, responses={201: AppointmentSerializer})
+    @appointments.mapping.post
+    def add_appointment(self, request, pk=None):
+        payload = AppointmentSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        appointment = services.appointment_add(
+            principal=principal_of(request), referral_id=pk,
+            data=AppointmentInput(**payload.validated_data))
+        return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Record outcomes that came after the close",
                    description="Receiver only, on a completed or failed referral: each "

@@ -21,6 +21,9 @@ from referrals.models import (
     ContactPreference,
     EventKind,
     IntakeChannel,
+    Appointment,
+    AppointmentKind,
+    LocationType,
     OutcomeCode,
     Priority,
     ReasonCode,
@@ -233,6 +236,31 @@ class NoteType(DjangoObjectType):
         return self.author_user.get_username() if self.author_user else None
 
 
+AppointmentKindEnum = graphene.Enum.from_enum(AppointmentKind, name="AppointmentKind")
+LocationTypeEnum = graphene.Enum.from_enum(LocationType, name="LocationType")
+
+
+class AppointmentType(DjangoObjectType):
+    kind = graphene.Field(AppointmentKindEnum, required=True)
+    location_type = graphene.Field(LocationTypeEnum, required=True,
+                                   description="A kind of place; no address is asked for.")
+    created_by_org = graphene.String(required=True, description="Organisation slug.")
+
+    class Meta:
+        model = Appointment
+        name = "Appointment"
+        fields = ("id", "at", "created_at")
+
+    def resolve_kind(self, info):
+        return self.kind
+
+    def resolve_location_type(self, info):
+        return self.location_type
+
+    def resolve_created_by_org(self, info):
+        return self.created_by_org.slug
+
+
 class ChainOutcomeType(graphene.ObjectType):
     code = graphene.Field(OutcomeCodeEnum, required=True)
     recorded_at = graphene.DateTime(required=True)
@@ -289,6 +317,13 @@ class ReferralType(DjangoObjectType):
                            description="Append-only history, oldest first.")
     notes = graphene.List(graphene.NonNull(NoteType), required=True)
     etag = graphene.String(required=True, description="The REST ETag for this version.")
+    appointments = graphene.List(graphene.NonNull(AppointmentType), required=True,
+                                 description="Oldest first; both organisations see them.")
+    next_appointment = graphene.Field(AppointmentType,
+                                      description="The earliest appointment still to come.")
+    urgency = graphene.Field(PriorityEnum, required=True,
+                             description="The priority, raised by a near appointment (within "
+                                         "3 days: ASAP; within 14: URGENT).")
     assigned_to = graphene.String(
         description="The user name of who owns it on your organisation's side (the "
                     "receiver's caseworker, or the sender's own owner); null if nobody.")
@@ -350,6 +385,15 @@ class ReferralType(DjangoObjectType):
 
     def resolve_etag(self, info):
         return self.etag
+
+    def resolve_appointments(self, info):
+        return list(self.appointments.all())
+
+    def resolve_next_appointment(self, info):
+        return self.next_appointment
+
+    def resolve_urgency(self, info):
+        return self.urgency_shown
 
     def resolve_assigned_to(self, info):
         owner = self.owner_for(getattr(info.context.principal, "organization", None))
@@ -636,6 +680,27 @@ class AddReferralNote(graphene.Mutation):
                                                                referral_id=id, text=text))
 
 
+class AddAppointment(graphene.Mutation):
+    """A court hearing, ICE check-in, interview or consultation on a referral."""
+
+    class Arguments:
+        referral_id = graphene.UUID(required=True)
+        kind = AppointmentKindEnum(required=True)
+        at = graphene.DateTime(required=True)
+        location_type = LocationTypeEnum(required=True)
+
+    appointment = graphene.Field(AppointmentType, required=True)
+
+    @staticmethod
+    def mutate(root, info, referral_id, kind, at, location_type):
+        principal = require_scopes(info, REFERRALS_WRITE)
+        appointment = services.appointment_add(
+            principal=principal, referral_id=referral_id,
+            data=services.AppointmentInput(kind=enum_value(kind), at=at,
+                                           location_type=enum_value(location_type)))
+        return AddAppointment(appointment=appointment)
+
+
 class AddReferralOutcomes(graphene.Mutation):
     """Record outcomes that came after the close (receiver, completed or failed referral,
     guarded by its version). Reports count an outcome in the period it was recorded."""
@@ -742,6 +807,7 @@ class ReferralsMutation(graphene.ObjectType):
     add_referral_note = AddReferralNote.Field()
     assign_referral = AssignReferral.Field()
     add_referral_outcomes = AddReferralOutcomes.Field()
+    add_appointment = AddAppointment.Field()
     create_client = CreateClient.Field()
     record_consent = RecordConsent.Field()
     revoke_consent = RevokeConsent.Field()

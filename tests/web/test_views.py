@@ -456,3 +456,16 @@ def test_the_receiver_records_a_later_outcome_and_can_reopen(camba, office, refe
         "outcome_note": "Granted at the hearing"})
     assert response.status_code == 302
     assert "Relief granted" in text(office.get(f"/referrals/{referral.pk}/"))
+
+
+def test_an_appointment_added_on_the_page_shows_to_both(camba, office, referral):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    at = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = office.post(f"/referrals/{referral.pk}/act/", {
+        "action": "appointment", "kind": "ice-check-in", "at": at,
+        "location_type": "ice-office"})
+    assert response.status_code == 302
+    page = text(camba.get(f"/referrals/{referral.pk}/"))
+    assert "ICE check-in" in page and "ICE office" in page
