@@ -367,8 +367,7 @@ class OutcomesAddSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     # Blank passes through: the service answers it (required), as in GraphQL.
-    assigned_to = TextField(allow_null=True, allow_blank=True,
-                            validators=rules.USERNAME.validators(),
+    assigned_to = RequiredTextField(allow_null=True, validators=rules.USERNAME.validators(),
                             help_text="A user name of your organisation; null to unassign.")
 
 

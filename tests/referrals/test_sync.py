@@ -663,7 +663,10 @@ def test_concurrent_writers_no_gap_no_repeat(api):
     final = {str(r.pk): (r.version, r.updated_at)
              for r in Referral.objects.filter(pk__in=[loop.id for loop in pool])}
     assert last_seen == final  # (a) no gaps: every referral's last state arrived
-    assert len(states) > len(pool)
+    # Intermediate states arrive too, unless another transaction of the cluster (a
+    # parallel test worker's, in another database) held the feed's horizon back the
+    # whole time: the feed then waits, and still misses and repeats nothing.
+    assert len(states) >= len(pool)
 
 
 def test_graphql_cost_counts_the_page_asked_for(api, settings):
