@@ -139,6 +139,8 @@ BEYOND_THE_DOCUMENT: frozenset[str] = frozenset({
     "service_not_offered", "forward_to_party", "invalid_transition", "reason_required",
     "outcomes_required", "outcomes_not_allowed", "duplicate_outcome", "use_forward",
     "version_mismatch", "idempotency_key_reused", "idempotency_key_in_flight",
+    "unknown_assignee", "reason_code_not_for_status", "outcome_not_for_service",
+    "reopen_window_passed", "reopen_forwarded",
     "invalid_sync_token", "invalid_sync_request",
     "invalid_fiscal_year", "invalid_date_range", "measure_not_applicable", "not_a_grantee",
     "webhook_url_invalid", "webhook_url_unresolvable", "webhook_url_forbidden",

@@ -701,6 +701,10 @@ def referral_forward(*, principal: Principal, referral_id, expected_version: int
     return parent, child
 
 
+APPOINTMENT_PAST = timedelta(days=366)
+APPOINTMENT_AHEAD = timedelta(days=5 * 366)
+
+
 @dataclass(frozen=True)
 class AppointmentInput:
     kind: str
@@ -720,6 +724,10 @@ def appointment_add(*, principal: Principal, referral_id, data: AppointmentInput
     if data.at is None:
         raise DomainError("required", "Give the appointment's date and time.", field="at")
     at = timezone.make_aware(data.at) if timezone.is_naive(data.at) else data.at  # New York
+    now = timezone.now()
+    if not now - APPOINTMENT_PAST <= at <= now + APPOINTMENT_AHEAD:
+        raise DomainError("date_out_of_range", "An appointment is within a year past and five "
+                          "years ahead.", field="at")
     referral = visible_referral(principal, referral_id)
     if _party(principal, referral) is None:
         raise DomainError("not_a_party", "Only the sending or receiving organisation may "
@@ -727,7 +735,6 @@ def appointment_add(*, principal: Principal, referral_id, data: AppointmentInput
     appointment = Appointment.objects.create(
         referral=referral, kind=kind, at=at, location_type=location,
         created_by_org=principal.organization)
-    now = timezone.now()
     Referral.objects.filter(pk=referral.pk).update(updated_at=now)
     _changed(principal, hooks.CREATE, "appointment", appointment.pk, "appointment_add",
              organization_ids=(referral.sending_org_id, referral.receiving_org_id),

@@ -155,7 +155,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         "assign": ("required", "too_long", "not_a_party", "unknown_assignee",
                    "funder_not_allowed"),
         "add_appointment": ("required", "invalid_appointment_kind", "invalid_location_type",
-                            "not_a_party", "funder_not_allowed"),
+                            "date_out_of_range", "not_a_party", "funder_not_allowed"),
         "add_outcomes": ("too_long", "too_many_items", "invalid_outcome", "outcomes_required",
                          "outcomes_not_allowed", "duplicate_outcome", "use_forward",
                          "outcome_not_for_service", "not_allowed_for_party",

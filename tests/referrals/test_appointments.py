@@ -69,6 +69,8 @@ def test_filter_appointment_before(api, coalition):
     (SENDER, "referrals:read", {}, 403, "insufficient_scope"),
     (SENDER, None, {"kind": "party"}, 400, "invalid_appointment_kind"),
     (SENDER, None, {"location_type": "123 Main St"}, 400, "invalid_location_type"),
+    (SENDER, None, {"at": "0177-03-01T14:49:37+01:56"}, 400, "date_out_of_range"),
+    (SENDER, None, {"at": "2999-01-01T10:00:00Z"}, 400, "date_out_of_range"),
 ])
 def test_appointment_refusals(api, coalition, who, scopes, body, status, code):
     loop = make_referral()
