@@ -17,7 +17,11 @@ class TextField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators.append(DocumentedRegex(self.pattern))
+        pattern = self.pattern
+        if pattern == TEXT_PATTERN and not self.allow_blank:
+            # DRF trims a text and refuses it blank: say so (schemathesis sent "\v").
+            pattern = NOT_BLANK_TEXT_PATTERN
+        self.validators.append(DocumentedRegex(pattern))
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
