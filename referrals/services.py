@@ -469,13 +469,7 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
     # The input's own rules first: a request the OpenAPI document refuses is a 400
     # whatever the referral's version.
     reason = rules.REASON.clean(reason)
-    outcomes = rules.OUTCOMES.clean(outcomes)
-    for index, outcome in enumerate(outcomes):
-        with nested(f"outcomes[{index}]"):
-            rules.OUTCOME_NOTE.clean(outcome.note)
-    codes = [o.code for o in outcomes]
-    for code in codes:
-        _choice(code, OutcomeCode, "invalid_outcome", "outcomes")
+    outcomes, codes = _clean_outcomes(outcomes)
     check_version(referral, expected_version)
     party = _party(principal, referral)
     if party is None:
@@ -527,18 +521,8 @@ def _apply_transition(principal: Principal, referral: Referral, to: str, reason:
         changes["closed_at"] = now
     elif from_status in REOPENABLE:
         changes["closed_at"] = None
-    # The version check and the write are one UPDATE: of two racing transitions,
-    # exactly one matches the version.
-    updated = Referral.objects.filter(pk=referral.pk, version=referral.version).update(**changes)
-    if updated != 1:
-        current = Referral.objects.only("version").get(pk=referral.pk)
-        raise DomainError("version_mismatch",
-                          "The referral changed meanwhile. Fetch it again and retry.",
-                          headers={"ETag": current.etag}, current_version=current.version)
-    referral.refresh_from_db()
-    ReferralOutcome.objects.bulk_create(
-        [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
-         for o in outcomes])
+    _versioned_update(referral, changes)
+    _record_outcomes(referral, outcomes, now)
     _event(referral, principal, kind, from_status, reason, at=now, reason_code=reason_code)
     _changed(principal, hooks.UPDATE, "referral", referral.pk,
              "referral_forward" if kind == EventKind.FORWARDED else "referral_transition",
@@ -581,6 +565,36 @@ def _chain_changed(principal: Principal, referral: Referral, now) -> None:
                        "link": {"id": str(referral.pk), "status": referral.status}})
 
 
+def _clean_outcomes(outcomes: list[OutcomeInput]) -> tuple[list[OutcomeInput], list[str]]:
+    """The outcomes' own rules (count, note length, known codes), and their codes."""
+    outcomes = rules.OUTCOMES.clean(outcomes)
+    for index, outcome in enumerate(outcomes):
+        with nested(f"outcomes[{index}]"):
+            rules.OUTCOME_NOTE.clean(outcome.note)
+    codes = [o.code for o in outcomes]
+    for code in codes:
+        _choice(code, OutcomeCode, "invalid_outcome", "outcomes")
+    return outcomes, codes
+
+
+def _versioned_update(referral: Referral, changes: dict) -> None:
+    """Write ``changes`` if the referral is still at the version read. The check and
+    the write are one UPDATE: of two racing writes, exactly one matches the version."""
+    updated = Referral.objects.filter(pk=referral.pk, version=referral.version).update(**changes)
+    if updated != 1:
+        current = Referral.objects.only("version").get(pk=referral.pk)
+        raise DomainError("version_mismatch",
+                          "The referral changed meanwhile. Fetch it again and retry.",
+                          headers={"ETag": current.etag}, current_version=current.version)
+    referral.refresh_from_db()
+
+
+def _record_outcomes(referral: Referral, outcomes: list[OutcomeInput], now) -> None:
+    ReferralOutcome.objects.bulk_create(
+        [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
+         for o in outcomes])
+
+
 def _check_reopen(referral: Referral, reason: str) -> None:
     if not reason:
         raise DomainError("reason_required", "Say why the referral is reopened.",
@@ -604,13 +618,7 @@ def referral_outcomes_add(*, principal: Principal, referral_id,
     removal ordered): the receiver, on a completed or failed referral, guarded by
     its version; dated now, a new event and version, audited and announced. Reports
     count an outcome in the period it was recorded."""
-    outcomes = rules.OUTCOMES.clean(list(outcomes))
-    for index, outcome in enumerate(outcomes):
-        with nested(f"outcomes[{index}]"):
-            rules.OUTCOME_NOTE.clean(outcome.note)
-    codes = [o.code for o in outcomes]
-    for code in codes:
-        _choice(code, OutcomeCode, "invalid_outcome", "outcomes")
+    outcomes, codes = _clean_outcomes(list(outcomes))
     referral = visible_referral(principal, referral_id)
     check_version(referral, expected_version)
     if _party(principal, referral) != RECEIVER:
@@ -631,17 +639,8 @@ def referral_outcomes_add(*, principal: Principal, referral_id,
                           field="outcomes")
     _check_campaign_outcomes(referral, codes)
     now = timezone.now()
-    updated = Referral.objects.filter(pk=referral.pk, version=referral.version).update(
-        updated_at=now, version=F("version") + 1)
-    if updated != 1:
-        current = Referral.objects.only("version").get(pk=referral.pk)
-        raise DomainError("version_mismatch",
-                          "The referral changed meanwhile. Fetch it again and retry.",
-                          headers={"ETag": current.etag}, current_version=current.version)
-    referral.refresh_from_db()
-    ReferralOutcome.objects.bulk_create(
-        [ReferralOutcome(referral=referral, code=o.code, note=o.note.strip(), recorded_at=now)
-         for o in outcomes])
+    _versioned_update(referral, {"updated_at": now, "version": F("version") + 1})
+    _record_outcomes(referral, outcomes, now)
     _event(referral, principal, EventKind.OUTCOME_ADDED, referral.status,
            ", ".join(codes), at=now)
     _changed(principal, hooks.UPDATE, "referral", referral.pk, "referral_outcomes_add",

@@ -34,7 +34,7 @@ FUNDER = "nyc-council"
 FUTURE = (timezone.now() + timedelta(days=3)).isoformat()
 TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
 ENUM_FIELDS = {"priority", "intake_channel", "method", "contact_preference", "to", "code",
-               "reason_code",
+               "reason_code", "location_type",
                "kind", "dimensions", "measures", "period", "events"}
 
 
@@ -166,6 +166,19 @@ ROWS = [
     Row("referral_note_add", {"text": "  "}, "required", "text"),
     Row("referral_note_add", {"text": long(10001)}, "too_long", "text"),
     Row("referral_note_add", {}, "not_found", None, actor="third"),
+    # --- referral_outcomes_add (outcomes after the close) ---------------------------
+    Row("referral_outcomes_add", {}, "outcomes_not_allowed", "outcomes"),
+    Row("referral_outcomes_add", {"outcomes": []}, "outcomes_required", "outcomes",
+        setup="completed"),
+    Row("referral_outcomes_add", {"outcomes": [outcome()]}, "duplicate_outcome", "outcomes",
+        setup="completed"),
+    Row("referral_outcomes_add", {"outcomes": [outcome("petition-delivered")]},
+        "outcome_not_for_service", "outcomes", setup="completed"),
+    Row("referral_outcomes_add", {}, "not_found", None, actor="third", setup="completed"),
+    # --- referral_appointment_add ----------------------------------------------------
+    Row("referral_appointment_add", {"at": "2999-01-01T10:00:00+00:00"}, "date_out_of_range",
+        "at"),
+    Row("referral_appointment_add", {}, "not_found", None, actor="third"),
     # --- referral_assign -----------------------------------------------------------
     Row("referral_assign", {"assigned_to": "nobody.at.camba"}, "unknown_assignee",
         "assigned_to"),
@@ -242,6 +255,9 @@ def base_input(operation: str) -> dict:
         "referral_forward": {"receiving_org": THIRD, "reason": "", "summary": ""},
         "referral_note_add": {"text": "Called the client back."},
         "referral_assign": {"assigned_to": "nobody.at.camba"},
+        "referral_outcomes_add": {"outcomes": [{"code": "relief-granted", "note": ""}]},
+        "referral_appointment_add": {"kind": "ice-check-in", "at": FUTURE,
+                                     "location_type": "ice-office"},
         "consent_record": {"shared_with": THIRD, "method": "verbal"},
         "client_erase": {},
         "routing": {"service_type": "asylum"},
@@ -315,6 +331,7 @@ def world(coalition, make_app, make_token):
 DEFAULT_ACTOR = {"client_create": "sender", "referral_create": "sender",
                  "referral_transition": "receiver", "referral_forward": "receiver",
                  "referral_note_add": "receiver", "referral_assign": "receiver",
+                 "referral_outcomes_add": "receiver", "referral_appointment_add": "sender",
                  "consent_record": "sender",
                  "client_erase": "sender", "routing": "sender", "service_numbers": "receiver",
                  "budget_request": "funder", "service_event_create": "receiver",
@@ -359,6 +376,11 @@ def rest(world: World, row: Row):
         response = caller.post(f"/api/v1/referrals/{referral_id}/notes/", data)
     elif op == "referral_assign":
         response = caller.post(f"/api/v1/referrals/{referral_id}/assign/", data)
+    elif op == "referral_outcomes_add":
+        response = caller.post(f"/api/v1/referrals/{referral_id}/outcomes/", data,
+                               headers=if_match)
+    elif op == "referral_appointment_add":
+        response = caller.post(f"/api/v1/referrals/{referral_id}/appointments/", data)
     elif op == "consent_record":
         response = caller.post(f"/api/v1/clients/{client_id}/consents/", data)
     elif op == "client_erase":
@@ -402,6 +424,13 @@ GRAPHQL = {
         "summary: $summary) { child { id } } }"),
     "referral_note_add": ("mutation($id: UUID!, $text: String!) "
                           "{ addReferralNote(id: $id, text: $text) { note { id } } }"),
+    "referral_outcomes_add": ("mutation($id: UUID!, $v: Int!, $outcomes: [OutcomeInput!]!) "
+                              "{ addReferralOutcomes(id: $id, expectedVersion: $v, "
+                              "outcomes: $outcomes) { referral { id } } }"),
+    "referral_appointment_add": ("mutation($id: UUID!, $kind: AppointmentKind!, "
+                                 "$at: DateTime!, $locationType: LocationType!) "
+                                 "{ addAppointment(referralId: $id, kind: $kind, at: $at, "
+                                 "locationType: $locationType) { appointment { id } } }"),
     "referral_assign": ("mutation($id: UUID!, $assignedTo: String) "
                         "{ assignReferral(id: $id, assignedTo: $assignedTo) "
                         "{ referral { id } } }"),
@@ -509,6 +538,8 @@ REST_OPERATION = {
     "referral_forward": ("/api/v1/referrals/{id}/forward/", "post"),
     "referral_note_add": ("/api/v1/referrals/{id}/notes/", "post"),
     "referral_assign": ("/api/v1/referrals/{id}/assign/", "post"),
+    "referral_outcomes_add": ("/api/v1/referrals/{id}/outcomes/", "post"),
+    "referral_appointment_add": ("/api/v1/referrals/{id}/appointments/", "post"),
     "consent_record": ("/api/v1/clients/{id}/consents/", "post"),
     "client_erase": ("/api/v1/clients/{id}/", "delete"),
     "routing": ("/api/v1/routing/suggestions/", "get"),

@@ -15,7 +15,7 @@ from referrals import services
 from referrals.models import Referral
 from referrals.services import ConsentInput, OutcomeInput
 from tests.assertions import assert_problem
-from webhooks import services as webhook_services
+from tests.webhooks.test_delivery import subscribe
 from webhooks.models import EventType, WebhookDelivery
 
 from .factories import make_referral, principal_for
@@ -141,10 +141,7 @@ def local_hooks(settings):
 
 def test_the_original_sender_hears_when_a_descendant_changes(api, chain, local_hooks):
     first, second, third = chain
-    webhook_services.subscription_create(
-        principal=principal_for(HOTLINE, "webhooks:manage"),
-        data=webhook_services.SubscriptionInput(url="http://127.0.0.1:9/hotline",
-                                                events=[EventType.REFERRAL_CHAIN_CHANGED]))
+    subscribe(HOTLINE, "http://127.0.0.1:9/hotline", [EventType.REFERRAL_CHAIN_CHANGED])
     before = api(HOTLINE).get(f"{REFERRALS}{first.pk}/").json()["chain_updated_at"]
 
     services.referral_transition(principal=principal_for(HER_JUSTICE), referral_id=third.pk,
@@ -170,10 +167,7 @@ def test_the_original_sender_hears_when_a_descendant_changes(api, chain, local_h
 
 def test_parties_of_the_changed_link_are_not_told_twice(api, chain, local_hooks):
     first, second, third = chain
-    webhook_services.subscription_create(
-        principal=principal_for(HER_JUSTICE, "webhooks:manage"),
-        data=webhook_services.SubscriptionInput(url="http://127.0.0.1:9/hj",
-                                                events=[EventType.REFERRAL_CHAIN_CHANGED]))
+    subscribe(HER_JUSTICE, "http://127.0.0.1:9/hj", [EventType.REFERRAL_CHAIN_CHANGED])
     services.referral_transition(principal=principal_for(HER_JUSTICE), referral_id=third.pk,
                                  to="accepted", expected_version=third.version)
     # Her Justice is on the referral that changed: it hears referral.status_changed only.

@@ -16,10 +16,10 @@ from referrals import services
 from referrals.models import Referral, ReferralEvent, ReferralOutcome
 from referrals.services import OutcomeInput
 from tests.assertions import assert_problem
-from webhooks import services as webhook_services
+from tests.webhooks.test_delivery import subscribe
 from webhooks.models import EventType, WebhookDelivery
 
-from .factories import RECEIVER, SENDER, make_referral, principal_for
+from .factories import RECEIVER, SENDER, make_referral
 
 REFERRALS = "/api/v1/referrals/"
 
@@ -33,10 +33,7 @@ def add(client, loop, *codes, version=None):
 
 def test_the_receiver_adds_an_outcome_months_later(api, coalition, settings):
     settings.WEBHOOK_ALLOW_LOCAL_TARGETS = True
-    webhook_services.subscription_create(
-        principal=principal_for(SENDER, "webhooks:manage"),
-        data=webhook_services.SubscriptionInput(url="http://127.0.0.1:9/sd13",
-                                                events=[EventType.REFERRAL_OUTCOME_ADDED]))
+    subscribe(SENDER, "http://127.0.0.1:9/sd13", [EventType.REFERRAL_OUTCOME_ADDED])
     loop = make_referral("completed")  # with advice-given
     before = loop.refresh().version
 
